@@ -1,0 +1,166 @@
+/**
+ * Builds the HTTP application from a configuration and an open database. It never listens:
+ * `main.ts` (and the tests) decide where it runs.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyInstance, type FastifyServerFactoryHandler } from "fastify";
+import type { Config } from "./config.js";
+import { connectSessionRoutes } from "./connect-sessions/routes.js";
+import { ConnectSessionService } from "./connect-sessions/service.js";
+import { hashToken } from "./crypto/tokens.js";
+import type { Db } from "./db/database.js";
+import { apiKeyFromHeader, requireApiKey } from "./http/auth.js";
+import { ApiError, errorBody, errorHandler, sendError } from "./http/errors.js";
+import { loggerOptions } from "./http/logging.js";
+import { ErrorResponse } from "./http/schema-types.js";
+import { validatorCompiler } from "./http/validation.js";
+import { hubRoutes } from "./hub/routes.js";
+import { TenancyService } from "./tenancy/service.js";
+import { type Clock, systemClock } from "./time.js";
+
+export interface AppOptions {
+  config: Config;
+  db: Db;
+  clock?: Clock;
+  /** Where logs go; defaults to standard output. */
+  logStream?: NodeJS.WritableStream;
+}
+
+export const VERSION = "0.1.0";
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, db } = options;
+  const clock = options.clock ?? systemClock;
+
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, options.logStream),
+    bodyLimit: config.bodyLimitBytes,
+    serverFactory: serverWithRequestTimeout(config.requestTimeoutSeconds),
+    clientErrorHandler: answerClientError,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Only JSON bodies are accepted; anything else answers 415.
+  app.removeContentTypeParser("text/plain");
+  app.setValidatorCompiler(validatorCompiler());
+  app.setErrorHandler(errorHandler(config.bodyLimitBytes));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new ApiError(404, `Route ${request.method} ${request.url.split("?")[0]} does not exist`),
+    ),
+  );
+  app.addSchema(ErrorResponse);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: "no-referrer" },
+    hsts: new URL(config.publicUrl).protocol === "https:",
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per API key when one is sent, otherwise per client address; the key itself is hashed so
+    // the limiter's memory holds no secret.
+    keyGenerator: (request) => {
+      const key = apiKeyFromHeader(request.headers.authorization);
+      return key ? `key:${hashToken(key)}` : `ip:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(
+        429,
+        `Too many requests: the limit is ${context.max} a minute; retry after ${context.after}`,
+        {
+          retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
+        },
+      ),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Connect Hub API",
+        version: VERSION,
+        description:
+          "Connect sessions for your customers' third-party accounts. Wire-compatible with StackOne's Connect Sessions API: authenticate with your API key as the HTTP Basic username and an empty password.",
+      },
+      servers: [{ url: config.publicUrl }],
+      components: { securitySchemes: { basic: { type: "http", scheme: "basic" } } },
+      tags: [{ name: "Connect Sessions" }, { name: "Health" }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
+
+  const tenancy = new TenancyService(db.kysely, clock);
+  const connectSessions = new ConnectSessionService(db.kysely, clock, {
+    publicUrl: config.publicUrl,
+    organizationIdType: config.organizationIdType,
+  });
+  const context = {
+    config,
+    connectSessions,
+    apiKeyAuth: requireApiKey((key) => tenancy.authenticateApiKey(key)),
+  };
+
+  await app.register(connectSessionRoutes(context));
+  await app.register(hubRoutes);
+
+  app.get("/healthz", { schema: { hide: true }, config: { rateLimit: false } }, async () => ({
+    status: "ok",
+  }));
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}
+
+/**
+ * A plain node:http server whose request timeout is checked every second, so a request that
+ * has not fully arrived in time gets its 408 promptly (Node's default check runs every 30 s).
+ */
+function serverWithRequestTimeout(timeoutSeconds: number) {
+  return (handler: FastifyServerFactoryHandler) =>
+    createServer(
+      { requestTimeout: timeoutSeconds * 1000, connectionsCheckingInterval: 1000 },
+      (req: IncomingMessage, res: ServerResponse) => handler(req, res),
+    );
+}
+
+/** Errors Node raises before a request reaches Fastify, in the same envelope as all others. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
+  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+  const status = timedOut ? 408 : tooLarge ? 431 : 400;
+  const message = timedOut
+    ? "Request timed out: the request did not arrive in full in time"
+    : tooLarge
+      ? "Request headers are too large"
+      : "Malformed HTTP request";
+  const body = JSON.stringify(errorBody(status, message));
+  const reason = timedOut ? "Request Timeout" : tooLarge ? "Request Header Fields Too Large" : "Bad Request";
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${timedOut ? "Retry-After: 1\r\n" : ""}Connection: close\r\n\r\n${body}`,
+  );
+}

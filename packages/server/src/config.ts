@@ -1,0 +1,117 @@
+/**
+ * Configuration: read once from the environment, validated, frozen. A bad value stops the
+ * process at start with a message naming the variable, never later at request time.
+ */
+import path from "node:path";
+
+export type OrganizationIdType = "string" | "number";
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string;
+  readonly database: DatabaseConfig;
+  readonly logLevel: LogLevel;
+  readonly organizationIdType: OrganizationIdType;
+  /** Largest accepted request body, in bytes. Larger bodies answer 413. */
+  readonly bodyLimitBytes: number;
+  /** Requests per minute per API key (and per client address before authentication). */
+  readonly rateLimitPerMinute: number;
+  /** Seconds a request may take to arrive in full before it answers 408. */
+  readonly requestTimeoutSeconds: number;
+}
+
+export type DatabaseConfig =
+  | { readonly dialect: "sqlite"; readonly file: string }
+  | { readonly dialect: "postgres"; readonly url: string };
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+export const DEFAULT_SQLITE_FILE = "./data/connect-hub.sqlite";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integerSetting(env, "PORT", 4000, 0, 65535);
+  const host = env.HOST?.trim() || "0.0.0.0";
+  const publicUrl = parsePublicUrl(env.PUBLIC_URL, port);
+  const database = parseDatabaseUrl(env.DATABASE_URL);
+  const logLevel = enumSetting(env, "LOG_LEVEL", LOG_LEVELS, "info");
+  const organizationIdType = enumSetting(
+    env,
+    "ORGANIZATION_ID_TYPE",
+    ["string", "number"] as const,
+    "string",
+  );
+  const bodyLimitBytes = integerSetting(env, "BODY_LIMIT_BYTES", 65_536, 1_024, 10_485_760);
+  const rateLimitPerMinute = integerSetting(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 10_000_000);
+  const requestTimeoutSeconds = integerSetting(env, "REQUEST_TIMEOUT_SECONDS", 30, 1, 3600);
+  return Object.freeze({
+    port,
+    host,
+    publicUrl,
+    database,
+    logLevel,
+    organizationIdType,
+    bodyLimitBytes,
+    rateLimitPerMinute,
+    requestTimeoutSeconds,
+  });
+}
+
+export function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
+  const value = raw?.trim();
+  if (!value) return { dialect: "sqlite", file: path.resolve(DEFAULT_SQLITE_FILE) };
+  const sqlite = /^(?:file|sqlite):(?:\/\/)?(.+)$/.exec(value);
+  if (sqlite?.[1]) return { dialect: "sqlite", file: path.resolve(sqlite[1]) };
+  if (/^postgres(?:ql)?:\/\//.test(value)) {
+    throw new ConfigError(
+      "DATABASE_URL: PostgreSQL is not supported yet in this version; use file:PATH or sqlite:PATH",
+    );
+  }
+  throw new ConfigError(`DATABASE_URL must look like file:PATH or sqlite:PATH (got "${redactUrl(value)}")`);
+}
+
+function parsePublicUrl(raw: string | undefined, port: number): string {
+  const value = raw?.trim();
+  if (!value) return `http://localhost:${port}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be an absolute http(s) URL (got "${value}")`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`PUBLIC_URL must use http or https (got "${url.protocol}")`);
+  }
+  if (url.search || url.hash) throw new ConfigError("PUBLIC_URL must not carry a query or fragment");
+  return url.toString().replace(/\/+$/, "");
+}
+
+function integerSetting(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number (got "${raw}")`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(`${name} must be between ${min} and ${max} (got ${value})`);
+  }
+  return value;
+}
+
+function enumSetting<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(", ")} (got "${raw}")`);
+  }
+  return raw as T;
+}
+
+function redactUrl(value: string): string {
+  return value.replace(/\/\/[^@/]*@/, "//***@");
+}

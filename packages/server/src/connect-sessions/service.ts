@@ -1,0 +1,148 @@
+/**
+ * The rules of connect sessions: what a new session holds, how long its token lives, and how
+ * a token is recognised. Routes call this; SQL stays in the store.
+ */
+import type { Kysely } from "kysely";
+import type { OrganizationIdType } from "../config.js";
+import { hashToken, issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
+import type { Database } from "../db/schema.js";
+import { ApiError } from "../http/errors.js";
+import { runIdempotently } from "../idempotency/service.js";
+import type { Principal } from "../tenancy/store.js";
+import { addSeconds, type Clock, isoTimestamp } from "../time.js";
+import { type ConnectSessionCreate, EXPIRES_IN } from "./schema.js";
+import * as store from "./store.js";
+
+/** `ConnectSession` on the wire (authenticate's body). */
+export interface ConnectSessionView {
+  id: number;
+  organization_id: string | number;
+  project_id: string;
+  categories: string[] | null;
+  provider: string | null;
+  provider_version: string | null;
+  origin_owner_id: string;
+  origin_owner_name: string;
+  origin_username: string | null;
+  account_id: string | null;
+  integration_id: string | null;
+  label: string | null;
+  multiple: boolean;
+  metadata: Record<string, unknown> | null;
+  external_trigger_token: string | null;
+  type: string | null;
+  status: store.ConnectSessionRow["status"];
+  created_at: string;
+  expires_at: string;
+}
+
+/** `ConnectSessionTokenAuthLink` on the wire (create's body). */
+export interface ConnectSessionWithTokenView extends ConnectSessionView {
+  token: string;
+  auth_link_url: string;
+}
+
+export const INVALID_SESSION_TOKEN_MESSAGE =
+  "Unauthorized: the connect session token is invalid or has expired";
+
+export class ConnectSessionService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly options: { publicUrl: string; organizationIdType: OrganizationIdType },
+  ) {}
+
+  async createConnectSession(
+    principal: Principal,
+    input: ConnectSessionCreate,
+    idempotencyKey?: string,
+  ): Promise<{ session: ConnectSessionWithTokenView; replayed: boolean }> {
+    assertNotBlank(input.origin_owner_id, "origin_owner_id");
+    assertNotBlank(input.origin_owner_name, "origin_owner_name");
+    const create = async (db: Kysely<Database>): Promise<ConnectSessionWithTokenView> => {
+      const { token, hash } = issueToken(TOKEN_PREFIX.connectSession);
+      const now = this.clock();
+      const row = await store.insertConnectSession(db, {
+        project_id: principal.projectId,
+        token_hash: hash,
+        status: "pending",
+        origin_owner_id: input.origin_owner_id,
+        origin_owner_name: input.origin_owner_name,
+        origin_username: input.origin_username ?? null,
+        provider: input.provider ?? null,
+        provider_version: input.provider_version ?? null,
+        categories: input.categories ? JSON.stringify(input.categories) : null,
+        account_id: input.account_id ?? null,
+        integration_id: input.integration_id ?? null,
+        metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+        multiple: input.multiple ? 1 : 0,
+        label: input.label ?? null,
+        type: input.type ?? "production",
+        expires_at: isoTimestamp(addSeconds(now, input.expires_in ?? EXPIRES_IN.default)),
+        created_at: isoTimestamp(now),
+        updated_at: isoTimestamp(now),
+      });
+      return {
+        ...this.toView(row, principal.organizationId),
+        token,
+        auth_link_url: `${this.options.publicUrl}/connect?token=${encodeURIComponent(token)}`,
+      };
+    };
+
+    if (idempotencyKey === undefined) return { session: await create(this.db), replayed: false };
+    const outcome = await runIdempotently(
+      this.db,
+      this.clock,
+      {
+        projectId: principal.projectId,
+        key: idempotencyKey,
+        operation: "create_connect_session",
+        body: input,
+      },
+      create,
+    );
+    return { session: outcome.body, replayed: outcome.replayed };
+  }
+
+  /** The session behind a token, or 401 alike for unknown, expired and other projects' tokens. */
+  async authenticateConnectSession(principal: Principal, token: string): Promise<ConnectSessionView> {
+    const row = token.startsWith(TOKEN_PREFIX.connectSession)
+      ? await store.findLiveConnectSessionByTokenHash(
+          this.db,
+          principal.projectId,
+          hashToken(token),
+          isoTimestamp(this.clock()),
+        )
+      : undefined;
+    if (!row) throw new ApiError(401, INVALID_SESSION_TOKEN_MESSAGE);
+    return this.toView(row, principal.organizationId);
+  }
+
+  private toView(row: store.ConnectSessionRow, organizationId: number): ConnectSessionView {
+    return {
+      id: row.id,
+      organization_id: this.options.organizationIdType === "number" ? organizationId : String(organizationId),
+      project_id: row.project_id,
+      categories: row.categories ? (JSON.parse(row.categories) as string[]) : null,
+      provider: row.provider,
+      provider_version: row.provider_version,
+      origin_owner_id: row.origin_owner_id,
+      origin_owner_name: row.origin_owner_name,
+      origin_username: row.origin_username,
+      account_id: row.account_id,
+      integration_id: row.integration_id,
+      label: row.label,
+      multiple: row.multiple === 1,
+      metadata: row.metadata ? (JSON.parse(row.metadata) as Record<string, unknown>) : null,
+      external_trigger_token: null,
+      type: row.type,
+      status: row.status,
+      created_at: row.created_at,
+      expires_at: row.expires_at,
+    };
+  }
+}
+
+function assertNotBlank(value: string, field: string): void {
+  if (value.trim() === "") throw new ApiError(400, `${field} must not be blank`);
+}

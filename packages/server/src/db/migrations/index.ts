@@ -1,0 +1,17 @@
+/**
+ * The migration list, bundled in code so `connect-hub migrate` and start-up run the same set.
+ * Names sort by date; a released migration is never edited.
+ */
+import type { Migration, MigrationProvider } from "kysely";
+import type { DialectName } from "../dialect.js";
+import { initial } from "./2026-11-25-0001-initial.js";
+
+export function migrationProvider(dialect: DialectName): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      return {
+        "2026-11-25-0001-initial": initial(dialect),
+      };
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * API key authentication for the admin API: HTTP Basic with the key as the username and an
+ * empty password (what StackOne's SDKs send), or `Authorization: Bearer <key>`.
+ */
+import type { FastifyRequest } from "fastify";
+import type { Principal } from "../tenancy/store.js";
+import { ApiError } from "./errors.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export type ApiKeyAuthenticator = (key: string) => Promise<Principal | undefined>;
+
+export function apiKeyFromHeader(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const [scheme, value] = header.split(" ", 2);
+  if (!scheme || !value) return undefined;
+  if (/^bearer$/i.test(scheme)) return value.trim() || undefined;
+  if (!/^basic$/i.test(scheme)) return undefined;
+  const decoded = Buffer.from(value.trim(), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  const username = colon === -1 ? decoded : decoded.slice(0, colon);
+  return username || undefined;
+}
+
+/** An onRequest hook: sets `request.principal` or answers 401. */
+export function requireApiKey(authenticate: ApiKeyAuthenticator) {
+  return async function apiKeyAuth(request: FastifyRequest): Promise<void> {
+    const key = apiKeyFromHeader(request.headers.authorization);
+    if (!key) {
+      throw new ApiError(
+        401,
+        "Unauthorized: send your API key as the username of HTTP Basic authentication",
+        {
+          headers: { "www-authenticate": 'Basic realm="connect-hub"' },
+        },
+      );
+    }
+    const principal = await authenticate(key);
+    if (!principal) throw new ApiError(401, "Unauthorized: the API key is invalid or has been revoked");
+    request.principal = principal;
+  };
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error("route is missing the API key hook");
+  return request.principal;
+}

@@ -1,0 +1,37 @@
+/**
+ * Request validation. Bodies are validated strictly (a number is not a string: wrong types
+ * are 400, as the contract's clients expect); query strings and headers are coerced, since
+ * everything there arrives as text and repeated keys arrive as arrays.
+ */
+import AjvModule, { type AnySchema, type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+import type { FastifySchemaCompiler } from "fastify";
+
+// ajv is CommonJS: under NodeNext its class is the module's `default`.
+const Ajv = AjvModule.default;
+type Ajv = InstanceType<typeof Ajv>;
+
+function newAjv(coerceTypes: boolean | "array"): Ajv {
+  const ajv = new Ajv({
+    coerceTypes,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+  });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+function compilerFor(ajv: Ajv) {
+  return (schema: AnySchema): ValidateFunction => {
+    const id = typeof schema === "object" && schema !== null ? (schema as { $id?: string }).$id : undefined;
+    return (id ? ajv.getSchema(id) : undefined) ?? ajv.compile(schema);
+  };
+}
+
+export function validatorCompiler(): FastifySchemaCompiler<AnySchema> {
+  const strict = compilerFor(newAjv(false));
+  const coercing = compilerFor(newAjv("array"));
+  return ({ schema, httpPart }) => (httpPart === "body" ? strict(schema) : coercing(schema));
+}

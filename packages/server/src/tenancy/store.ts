@@ -1,0 +1,159 @@
+/**
+ * Storage of organizations, projects and API keys. API keys are stored as SHA-256 hashes only;
+ * the displayable parts (`start`, `last_four`) are too short to use or guess a key from.
+ */
+import type { Kysely } from "kysely";
+import type { Database } from "../db/schema.js";
+
+export interface Project {
+  id: string;
+  organizationId: number;
+  name: string;
+  organizationName: string;
+}
+
+export interface ApiKeySummary {
+  id: string;
+  projectId: string;
+  projectName: string;
+  start: string;
+  lastFour: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** The caller behind a valid API key. */
+export interface Principal {
+  apiKeyId: string;
+  projectId: string;
+  organizationId: number;
+}
+
+export async function findOrganizationByName(db: Kysely<Database>, name: string) {
+  return db.selectFrom("organizations").select(["id", "name"]).where("name", "=", name).executeTakeFirst();
+}
+
+export async function insertOrganization(db: Kysely<Database>, name: string, createdAt: string) {
+  await db
+    .insertInto("organizations")
+    .values({ name, created_at: createdAt })
+    .onConflict((oc) => oc.column("name").doNothing())
+    .execute();
+  const organization = await findOrganizationByName(db, name);
+  if (!organization) throw new Error(`organization ${name} vanished after insert`);
+  return { id: Number(organization.id), name: organization.name };
+}
+
+export async function findProjectByName(
+  db: Kysely<Database>,
+  organizationId: number,
+  name: string,
+): Promise<Project | undefined> {
+  const row = await db
+    .selectFrom("projects")
+    .innerJoin("organizations", "organizations.id", "projects.organization_id")
+    .select([
+      "projects.id",
+      "projects.organization_id",
+      "projects.name",
+      "organizations.name as organization_name",
+    ])
+    .where("projects.organization_id", "=", organizationId)
+    .where("projects.name", "=", name)
+    .executeTakeFirst();
+  return row
+    ? {
+        id: row.id,
+        organizationId: Number(row.organization_id),
+        name: row.name,
+        organizationName: row.organization_name,
+      }
+    : undefined;
+}
+
+export async function insertProject(
+  db: Kysely<Database>,
+  project: { id: string; organizationId: number; name: string; createdAt: string },
+): Promise<void> {
+  await db
+    .insertInto("projects")
+    .values({
+      id: project.id,
+      organization_id: project.organizationId,
+      name: project.name,
+      created_at: project.createdAt,
+    })
+    .onConflict((oc) => oc.columns(["organization_id", "name"]).doNothing())
+    .execute();
+}
+
+export async function insertApiKey(
+  db: Kysely<Database>,
+  key: { id: string; projectId: string; keyHash: string; start: string; lastFour: string; createdAt: string },
+): Promise<void> {
+  await db
+    .insertInto("api_keys")
+    .values({
+      id: key.id,
+      project_id: key.projectId,
+      key_hash: key.keyHash,
+      start: key.start,
+      last_four: key.lastFour,
+      created_at: key.createdAt,
+      revoked_at: null,
+    })
+    .execute();
+}
+
+export async function findPrincipalByApiKeyHash(
+  db: Kysely<Database>,
+  keyHash: string,
+): Promise<Principal | undefined> {
+  const row = await db
+    .selectFrom("api_keys")
+    .innerJoin("projects", "projects.id", "api_keys.project_id")
+    .select(["api_keys.id", "api_keys.project_id", "projects.organization_id"])
+    .where("api_keys.key_hash", "=", keyHash)
+    .where("api_keys.revoked_at", "is", null)
+    .executeTakeFirst();
+  return row
+    ? { apiKeyId: row.id, projectId: row.project_id, organizationId: Number(row.organization_id) }
+    : undefined;
+}
+
+export async function listApiKeys(db: Kysely<Database>): Promise<ApiKeySummary[]> {
+  const rows = await db
+    .selectFrom("api_keys")
+    .innerJoin("projects", "projects.id", "api_keys.project_id")
+    .select([
+      "api_keys.id",
+      "api_keys.project_id",
+      "projects.name as project_name",
+      "api_keys.start",
+      "api_keys.last_four",
+      "api_keys.created_at",
+      "api_keys.revoked_at",
+    ])
+    .orderBy("api_keys.created_at")
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    projectId: row.project_id,
+    projectName: row.project_name,
+    start: row.start,
+    lastFour: row.last_four,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+  }));
+}
+
+/** Revokes a key that is still active; false when there is no such active key. */
+export async function revokeApiKey(db: Kysely<Database>, keyId: string, revokedAt: string): Promise<boolean> {
+  const result = await db
+    .updateTable("api_keys")
+    .set({ revoked_at: revokedAt })
+    .where("id", "=", keyId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
