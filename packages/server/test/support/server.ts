@@ -1,0 +1,81 @@
+/**
+ * Starts a real Connect Hub on a free loopback port over a fresh SQLite file, for tests that
+ * talk to it over HTTP. Every test server is independent: its own file, its own keys.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../../src/app.js";
+import { type Config, loadConfig } from "../../src/config.js";
+import { type Db, migrateToLatest, openDatabase } from "../../src/db/database.js";
+import { TenancyService } from "../../src/tenancy/service.js";
+import type { Clock } from "../../src/time.js";
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  app: FastifyInstance;
+  db: Db;
+  dataDir: string;
+  databaseFile: string;
+  /** Issues an API key; a new project name makes a new tenant. */
+  createApiKey(project?: string, organization?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+export async function startTestServer(
+  options: { env?: Record<string, string>; clock?: Clock; logStream?: NodeJS.WritableStream } = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "connect-hub-test-"));
+  const databaseFile = path.join(dataDir, "connect-hub.sqlite");
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: `file:${databaseFile}`,
+    LOG_LEVEL: options.logStream ? "info" : "silent",
+    ...options.env,
+  });
+  const db = openDatabase(config.database);
+  await migrateToLatest(db);
+  const app = await buildApp({
+    config,
+    db,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.logStream ? { logStream: options.logStream } : {}),
+  });
+  await app.listen({ port, host: "127.0.0.1" });
+  const tenancy = new TenancyService(db.kysely);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    config,
+    app,
+    db,
+    dataDir,
+    databaseFile,
+    createApiKey: async (project = "default", organization = "default") =>
+      (await tenancy.createApiKey({ project, organization })).key,
+    close: async () => {
+      await app.close();
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function basicAuth(apiKey: string): string {
+  return `Basic ${Buffer.from(`${apiKey}:`).toString("base64")}`;
+}
