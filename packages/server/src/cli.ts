@@ -30,7 +30,7 @@ function buildProgram(): Command {
     .showHelpAfterError();
 
   program
-    .command("serve", { isDefault: true })
+    .command("serve")
     .description("run the HTTP server (migrates the database first)")
     .action(async () => {
       await serve(loadConfig());

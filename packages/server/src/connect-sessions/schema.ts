@@ -76,14 +76,7 @@ export const ConnectSessionCreate = Type.Object(
       ),
     ),
     label: OptionalText("A label stored on the resulting account."),
-    type: Type.Optional(
-      Nullable(
-        Type.Union(
-          SESSION_TYPES.map((t) => Type.Literal(t)),
-          { default: "production" },
-        ),
-      ),
-    ),
+    type: Type.Optional(Nullable(StringEnum(SESSION_TYPES, { description: 'Default "production".' }))),
     integration_id: OptionalText("Restricts the connect page to this integration."),
   },
   { $id: "ConnectSessionCreate", additionalProperties: true },
