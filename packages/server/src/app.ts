@@ -10,9 +10,15 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyInstance, type FastifyServerFactoryHandler } from "fastify";
+import { CredentialService } from "./accounts/credentials.js";
+import { accountRoutes } from "./accounts/routes.js";
+import { ACCOUNT_SHARED_SCHEMAS } from "./accounts/schema.js";
+import { AccountService } from "./accounts/service.js";
 import type { Config } from "./config.js";
 import { connectSessionRoutes } from "./connect-sessions/routes.js";
 import { ConnectSessionService } from "./connect-sessions/service.js";
+import { loadSecretBox } from "./crypto/keyring.js";
+import type { SecretBox } from "./crypto/secrets.js";
 import { hashToken } from "./crypto/tokens.js";
 import type { Db } from "./db/database.js";
 import { apiKeyFromHeader, requireApiKey } from "./http/auth.js";
@@ -21,6 +27,13 @@ import { loggerOptions } from "./http/logging.js";
 import { ErrorResponse } from "./http/schema-types.js";
 import { validatorCompiler } from "./http/validation.js";
 import { hubRoutes } from "./hub/routes.js";
+import { HubService } from "./hub/service.js";
+import { integrationRoutes } from "./integrations/routes.js";
+import { INTEGRATION_SHARED_SCHEMAS } from "./integrations/schema.js";
+import { IntegrationService } from "./integrations/service.js";
+import { OAuthTokenClient } from "./oauth/token-client.js";
+import { OutboundClient } from "./outbound/client.js";
+import { loadProviderCatalog, type ProviderCatalog } from "./providers/catalog.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
 
@@ -30,6 +43,10 @@ export interface AppOptions {
   clock?: Clock;
   /** Where logs go; defaults to standard output. */
   logStream?: NodeJS.WritableStream;
+  /** Defaults to the shipped catalog plus the configured PROVIDERS_DIR folders. */
+  catalog?: ProviderCatalog;
+  /** Defaults to ENCRYPTION_KEY (or the development key in the data folder). */
+  secrets?: SecretBox;
 }
 
 export const VERSION = "0.1.0";
@@ -57,7 +74,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       new ApiError(404, `Route ${request.method} ${request.url.split("?")[0]} does not exist`),
     ),
   );
-  app.addSchema(ErrorResponse);
+  // Shared schemas are added here, at the root: a plugin that adds its own gets a fresh
+  // schema controller without the strict body validator set above.
+  for (const schema of [ErrorResponse, ...ACCOUNT_SHARED_SCHEMAS, ...INTEGRATION_SHARED_SCHEMAS])
+    app.addSchema(schema);
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -108,24 +128,53 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       servers: [{ url: config.publicUrl }],
       components: { securitySchemes: { basic: { type: "http", scheme: "basic" } } },
-      tags: [{ name: "Connect Sessions" }, { name: "Health" }],
+      tags: [{ name: "Connect Sessions" }, { name: "Accounts" }, { name: "Integrations" }],
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
 
+  const catalog =
+    options.catalog ??
+    (await loadProviderCatalog({
+      extraDirs: config.providersDirs,
+      allowLoopbackUrls: config.outbound.allowPrivateNetworks,
+    }));
+  const secrets = options.secrets ?? loadSecretBox(config, (message) => app.log.warn(message));
+  const outbound = new OutboundClient(config.outbound);
+  app.addHook("onClose", () => outbound.close());
+  const tokens = new OAuthTokenClient(outbound, clock);
+
   const tenancy = new TenancyService(db.kysely, clock);
-  const connectSessions = new ConnectSessionService(db.kysely, clock, {
-    publicUrl: config.publicUrl,
-    organizationIdType: config.organizationIdType,
-  });
+  const integrations = new IntegrationService(db.kysely, catalog, secrets, clock);
+  const accounts = new AccountService(db.kysely, catalog, secrets, clock);
   const context = {
     config,
-    connectSessions,
+    catalog,
+    connectSessions: new ConnectSessionService(db.kysely, clock, {
+      publicUrl: config.publicUrl,
+      organizationIdType: config.organizationIdType,
+    }),
+    accounts,
+    credentials: new CredentialService(db.kysely, accounts, integrations, catalog, secrets, tokens, clock),
+    integrations,
+    projects: tenancy,
+    hub: new HubService(db.kysely, {
+      catalog,
+      integrations,
+      accounts,
+      tenancy,
+      secrets,
+      tokens,
+      clock,
+      publicUrl: config.publicUrl,
+    }),
     apiKeyAuth: requireApiKey((key) => tenancy.authenticateApiKey(key)),
   };
 
   await app.register(connectSessionRoutes(context));
-  await app.register(hubRoutes);
+  await app.register(accountRoutes(context));
+  await app.register(integrationRoutes(context));
+  await app.register(hubRoutes(context));
 
   app.get("/healthz", { schema: { hide: true }, config: { rateLimit: false } }, async () => ({
     status: "ok",

@@ -3,6 +3,7 @@
  * process at start with a message naming the variable, never later at request time.
  */
 import path from "node:path";
+import { type EncryptionKey, parseEncryptionKeys } from "./crypto/secrets.js";
 
 export type OrganizationIdType = "string" | "number";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -20,6 +21,20 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** Seconds a request may take to arrive in full before it answers 408. */
   readonly requestTimeoutSeconds: number;
+  /** NODE_ENV=production: unsafe defaults (a generated encryption key) are refused. */
+  readonly production: boolean;
+  /** Where a development encryption key is generated when ENCRYPTION_KEY is unset. */
+  readonly dataDir: string;
+  /** Keys from ENCRYPTION_KEY, current first; undefined means "generate one in dataDir". */
+  readonly encryptionKeys: readonly EncryptionKey[] | undefined;
+  /** Operator folders of provider files, added to (and overriding) the shipped catalog. */
+  readonly providersDirs: readonly string[];
+  readonly outbound: {
+    readonly timeoutMs: number;
+    readonly maxResponseBytes: number;
+    /** Only for tests and closed networks: lets outbound calls reach private addresses. */
+    readonly allowPrivateNetworks: boolean;
+  };
 }
 
 export type DatabaseConfig =
@@ -50,6 +65,19 @@ export function loadConfig(env: Env = process.env): Config {
   const bodyLimitBytes = integerSetting(env, "BODY_LIMIT_BYTES", 65_536, 1_024, 10_485_760);
   const rateLimitPerMinute = integerSetting(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 10_000_000);
   const requestTimeoutSeconds = integerSetting(env, "REQUEST_TIMEOUT_SECONDS", 30, 1, 3600);
+  const production = env.NODE_ENV?.trim() === "production";
+  const dataDir = path.resolve(env.DATA_DIR?.trim() || "./data");
+  const encryptionKeys = parseEncryptionKeySetting(env.ENCRYPTION_KEY, production);
+  const providersDirs = (env.PROVIDERS_DIR ?? "")
+    .split(/[,:]/)
+    .map((dir) => dir.trim())
+    .filter(Boolean)
+    .map((dir) => path.resolve(dir));
+  const outbound = Object.freeze({
+    timeoutMs: integerSetting(env, "OUTBOUND_TIMEOUT_MS", 10_000, 100, 120_000),
+    maxResponseBytes: integerSetting(env, "OUTBOUND_MAX_RESPONSE_BYTES", 1_048_576, 1_024, 104_857_600),
+    allowPrivateNetworks: booleanSetting(env, "OUTBOUND_ALLOW_PRIVATE_NETWORKS", false),
+  });
   return Object.freeze({
     port,
     host,
@@ -60,7 +88,40 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes,
     rateLimitPerMinute,
     requestTimeoutSeconds,
+    production,
+    dataDir,
+    encryptionKeys,
+    providersDirs,
+    outbound,
   });
+}
+
+function parseEncryptionKeySetting(
+  raw: string | undefined,
+  production: boolean,
+): EncryptionKey[] | undefined {
+  const value = raw?.trim();
+  if (!value) {
+    if (production) {
+      throw new ConfigError(
+        "ENCRYPTION_KEY is required when NODE_ENV=production (32 random bytes in base64: openssl rand -base64 32)",
+      );
+    }
+    return undefined;
+  }
+  try {
+    return parseEncryptionKeys(value);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+function booleanSetting(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  if (["0", "false", "no", "off"].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${raw}")`);
 }
 
 export function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {

@@ -40,15 +40,6 @@ describe("API description", () => {
     expect(await response.json()).toEqual({ status: "ok" });
   });
 
-  it("says honestly that the connect page is not available yet", async () => {
-    const response = await fetch(`${server.url}/connect?token=chs_x`);
-    expect(response.status).toBe(501);
-    expect(response.headers.get("referrer-policy")).toBe("no-referrer");
-    const html = await response.text();
-    expect(html).toContain("not available");
-    expect(html).not.toContain("chs_x");
-  });
-
   it("sends security headers", async () => {
     const response = await fetch(`${server.url}/healthz`);
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");

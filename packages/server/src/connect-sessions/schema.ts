@@ -111,6 +111,15 @@ function sessionProperties(organizationIdType: OrganizationIdType) {
     external_trigger_token: Nullable(Type.String()),
     type: Nullable(Type.String()),
     status: StringEnum(CONNECT_SESSION_STATUSES, { description: "Where the session's flow stands." }),
+    account: Nullable(
+      Type.Object(
+        { id: Type.String(), provider: Type.String() },
+        {
+          description:
+            "The linked account the session produced, once completed: poll authenticate to see it.",
+        },
+      ),
+    ),
     created_at: Timestamp,
     expires_at: Timestamp,
   };

@@ -3,6 +3,7 @@
  * a token is recognised. Routes call this; SQL stays in the store.
  */
 import type { Kysely } from "kysely";
+import { findAccount } from "../accounts/store.js";
 import type { OrganizationIdType } from "../config.js";
 import { hashToken, issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
 import type { Database } from "../db/schema.js";
@@ -32,6 +33,7 @@ export interface ConnectSessionView {
   external_trigger_token: string | null;
   type: string | null;
   status: store.ConnectSessionRow["status"];
+  account: { id: string; provider: string } | null;
   created_at: string;
   expires_at: string;
 }
@@ -81,6 +83,7 @@ export class ConnectSessionService {
         expires_at: isoTimestamp(addSeconds(now, input.expires_in ?? EXPIRES_IN.default)),
         created_at: isoTimestamp(now),
         updated_at: isoTimestamp(now),
+        connected_account_id: null,
       });
       return {
         ...this.toView(row, principal.organizationId),
@@ -115,7 +118,13 @@ export class ConnectSessionService {
         )
       : undefined;
     if (!row) throw new ApiError(401, INVALID_SESSION_TOKEN_MESSAGE);
-    return this.toView(row, principal.organizationId);
+    const account = row.connected_account_id
+      ? await findAccount(this.db, principal.projectId, row.connected_account_id)
+      : undefined;
+    return {
+      ...this.toView(row, principal.organizationId),
+      account: account ? { id: account.id, provider: account.provider } : null,
+    };
   }
 
   private toView(row: store.ConnectSessionRow, organizationId: number): ConnectSessionView {
@@ -137,6 +146,7 @@ export class ConnectSessionService {
       external_trigger_token: null,
       type: row.type,
       status: row.status,
+      account: null,
       created_at: row.created_at,
       expires_at: row.expires_at,
     };

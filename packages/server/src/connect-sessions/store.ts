@@ -36,3 +36,52 @@ export async function findLiveConnectSessionByTokenHash(
     .executeTakeFirst();
   return row ? { ...row, id: Number(row.id) } : undefined;
 }
+
+/** The live session behind a token hash, whatever its project (the hosted page's lookup). */
+export async function findLiveConnectSessionByToken(
+  db: Kysely<Database>,
+  tokenHash: string,
+  now: string,
+): Promise<ConnectSessionRow | undefined> {
+  const row = await db
+    .selectFrom("connect_sessions")
+    .selectAll()
+    .where("token_hash", "=", tokenHash)
+    .where("expires_at", ">", now)
+    .executeTakeFirst();
+  return row ? { ...row, id: Number(row.id) } : undefined;
+}
+
+export async function findConnectSessionById(
+  db: Kysely<Database>,
+  sessionId: number,
+): Promise<ConnectSessionRow | undefined> {
+  const row = await db
+    .selectFrom("connect_sessions")
+    .selectAll()
+    .where("id", "=", sessionId)
+    .executeTakeFirst();
+  return row ? { ...row, id: Number(row.id) } : undefined;
+}
+
+/**
+ * Marks a pending, unexpired session completed with its account, in one statement: of two
+ * connections racing to complete one session, exactly one succeeds.
+ */
+export async function completeConnectSession(
+  db: Kysely<Database>,
+  projectId: string,
+  sessionId: number,
+  accountId: string,
+  now: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("connect_sessions")
+    .set({ status: "completed", connected_account_id: accountId, updated_at: now })
+    .where("project_id", "=", projectId)
+    .where("id", "=", sessionId)
+    .where("status", "=", "pending")
+    .where("expires_at", ">", now)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}

@@ -8,6 +8,9 @@ import { createHash, randomBytes } from "node:crypto";
 export const TOKEN_PREFIX = {
   connectSession: "chs_",
   apiKey: "chk_",
+  oauthState: "chst_",
+  pkceVerifier: "chv_",
+  browserBinding: "chb_",
 } as const;
 
 export type TokenPrefix = (typeof TOKEN_PREFIX)[keyof typeof TOKEN_PREFIX];

@@ -14,6 +14,8 @@ export interface ProjectTable {
   id: string;
   organization_id: number;
   name: string;
+  /** JSON array of exact origins allowed to embed the connect page and receive its messages. */
+  allowed_origins: Generated<string>;
   created_at: string;
 }
 
@@ -52,6 +54,8 @@ export interface ConnectSessionTable {
   expires_at: string;
   created_at: string;
   updated_at: string;
+  /** The linked account the session produced, once completed. */
+  connected_account_id: string | null;
 }
 
 export interface IdempotencyKeyTable {
@@ -65,10 +69,67 @@ export interface IdempotencyKeyTable {
   expires_at: string;
 }
 
+export interface IntegrationTable {
+  id: string;
+  project_id: string;
+  provider: string;
+  enabled: number;
+  client_id: string | null;
+  client_secret_sealed: string | null;
+  /** JSON array overriding the provider's default scopes, or null. */
+  scopes: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type LinkedAccountStatus = "active" | "inactive" | "suspended" | "archived" | "expired" | "error";
+
+export interface LinkedAccountTable {
+  id: string;
+  project_id: string;
+  provider: string;
+  auth_type: "oauth2" | "api_key" | "basic";
+  status: LinkedAccountStatus;
+  /** JSON array of {code, description, timestamp}, or null. */
+  status_reasons: string | null;
+  origin_owner_id: string;
+  origin_owner_name: string;
+  origin_username: string | null;
+  label: string | null;
+  type: string | null;
+  metadata: string | null;
+  /** JSON object of the non-secret values given at connection (e.g. a subdomain). */
+  setup_information: string | null;
+  /** Sealed JSON of the credentials (SecretBox, bound to the account id). */
+  credentials_sealed: string;
+  credentials_expires_at: string | null;
+  /** While set in the future, one process is refreshing this account's OAuth token. */
+  refresh_lease_until: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface OAuthStateTable {
+  state_hash: string;
+  project_id: string;
+  session_id: number;
+  provider: string;
+  browser_binding_hash: string;
+  code_verifier_sealed: string | null;
+  redirect_uri: string;
+  setup_values: string | null;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   projects: ProjectTable;
   api_keys: ApiKeyTable;
   connect_sessions: ConnectSessionTable;
   idempotency_keys: IdempotencyKeyTable;
+  integrations: IntegrationTable;
+  linked_accounts: LinkedAccountTable;
+  oauth_states: OAuthStateTable;
 }

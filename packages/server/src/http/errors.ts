@@ -22,6 +22,8 @@ export class ApiError extends Error {
     message: string,
     readonly options: {
       data?: Record<string, unknown>;
+      /** Failed calls to a provider, for the body's `provider_errors`. */
+      providerErrors?: unknown[];
       retryAfterSeconds?: number;
       headers?: Record<string, string>;
     } = {},
@@ -30,14 +32,14 @@ export class ApiError extends Error {
   }
 }
 
-export const unauthorized = (message = "Unauthorized: provide a valid API key as the Basic username") =>
-  new ApiError(401, message);
-export const notFound = (message: string) => new ApiError(404, message);
-export const badRequest = (message: string) => new ApiError(400, message);
-
-export function errorBody(statusCode: number, message: string, data?: Record<string, unknown>): ErrorBody {
+export function errorBody(
+  statusCode: number,
+  message: string,
+  extra: { data?: Record<string, unknown>; providerErrors?: unknown[] } = {},
+): ErrorBody {
   const body: ErrorBody = { statusCode, message, timestamp: new Date().toISOString() };
-  if (data !== undefined) body.data = data;
+  if (extra.data !== undefined) body.data = extra.data;
+  if (extra.providerErrors !== undefined) body.provider_errors = extra.providerErrors;
   return body;
 }
 
@@ -53,7 +55,7 @@ export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   return reply
     .code(statusCode)
     .type("application/json; charset=utf-8")
-    .send(errorBody(statusCode, error.message, error.options.data));
+    .send(errorBody(statusCode, error.message, error.options));
 }
 
 /** Turns whatever was thrown into an ApiError with a message that says what to fix. */

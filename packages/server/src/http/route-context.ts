@@ -1,10 +1,22 @@
 /** What every route module receives from the app: configuration, services, the auth hook. */
 import type { onRequestAsyncHookHandler } from "fastify";
+import type { CredentialService } from "../accounts/credentials.js";
+import type { AccountService } from "../accounts/service.js";
 import type { Config } from "../config.js";
 import type { ConnectSessionService } from "../connect-sessions/service.js";
+import type { HubService } from "../hub/service.js";
+import type { IntegrationService } from "../integrations/service.js";
+import type { ProviderCatalog } from "../providers/catalog.js";
+import type { TenancyService } from "../tenancy/service.js";
 
 export interface RouteContext {
   readonly config: Config;
+  readonly catalog: ProviderCatalog;
   readonly connectSessions: ConnectSessionService;
+  readonly accounts: AccountService;
+  readonly credentials: CredentialService;
+  readonly integrations: IntegrationService;
+  readonly projects: TenancyService;
+  readonly hub: HubService;
   readonly apiKeyAuth: onRequestAsyncHookHandler;
 }

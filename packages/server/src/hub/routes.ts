@@ -1,33 +1,244 @@
 /**
- * The hosted connect page. Until the page itself ships, the auth link answers honestly: a
- * page that says the connect page is not available in this version (501), never a fake
- * success. The token is neither echoed nor logged.
+ * Routes of the hosted connect page, public by design: the page authenticates with the
+ * connect session token in `Authorization: Bearer`, never with an API key or a cookie, so
+ * requests from another site cannot act for it (and are refused by the same-origin check on
+ * every state-changing route anyway). The only cookie binds an OAuth state to this browser.
  */
-import type { FastifyPluginAsync } from "fastify";
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import { parse as parseCookies, serialize as serializeCookie } from "cookie";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
+import { ApiError } from "../http/errors.js";
+import type { RouteContext } from "../http/route-context.js";
+import { OAUTH_STATE_TTL_SECONDS } from "./service.js";
+import { callbackPage, connectPage, messagePage } from "./views.js";
 
-const NOT_AVAILABLE_PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Connect page not available</title>
-</head>
-<body>
-<main>
-<h1>The connect page is not available yet</h1>
-<p>This Connect Hub server issues connect sessions, but its hosted connect page is not part of this version. Nothing was connected.</p>
-</main>
-</body>
-</html>
-`;
+const ASSETS = new Map(
+  [
+    ["connect.js", "text/javascript; charset=utf-8"],
+    ["connect.css", "text/css; charset=utf-8"],
+  ].map(([file, type]) => [
+    file as string,
+    { type: type as string, body: readFileSync(new URL(`../../static/${file}`, import.meta.url)) },
+  ]),
+);
 
-export const hubRoutes: FastifyPluginAsync = async (app) => {
-  app.get("/connect", { schema: { hide: true } }, async (_request, reply) => {
-    return reply
-      .code(501)
-      .header("cache-control", "no-store")
+const BINDING_COOKIE = "connect_hub_oauth";
+const BINDING_PATTERN = /^chb_[A-Za-z0-9_-]{43}$/;
+
+export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
+  const { hub, catalog, config } = context;
+  const publicOrigin = new URL(config.publicUrl).origin;
+  const secureCookies = new URL(config.publicUrl).protocol === "https:";
+
+  const pageHeaders = (reply: FastifyReply, frameAncestors: readonly string[]) => {
+    const ancestors = frameAncestors.length ? frameAncestors.join(" ") : "'none'";
+    reply
+      .header(
+        "content-security-policy",
+        `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors ${ancestors}`,
+      )
+      .header("cross-origin-opener-policy", "unsafe-none")
       .header("referrer-policy", "no-referrer")
-      .type("text/html; charset=utf-8")
-      .send(NOT_AVAILABLE_PAGE);
-  });
-};
+      .header("cache-control", "no-store")
+      .removeHeader("x-frame-options")
+      .type("text/html; charset=utf-8");
+  };
+
+  /** Refuses state changes that a browser marks as coming from another site. */
+  const sameOriginOnly = async (request: FastifyRequest) => {
+    const site = request.headers["sec-fetch-site"];
+    const origin = request.headers.origin;
+    if ((site && site !== "same-origin" && site !== "none") || (origin && origin !== publicOrigin)) {
+      throw new ApiError(403, "Cross-site requests to the connect page are not allowed");
+    }
+  };
+
+  const bearer = (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    return header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
+  };
+
+  return async (app) => {
+    app.get(
+      "/connect",
+      {
+        schema: {
+          hide: true,
+          querystring: Type.Object({
+            token: Type.Optional(Type.String({ maxLength: 512 })),
+            session: Type.Optional(Type.Integer({ minimum: 1 })),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const { token, session: sessionId } = request.query;
+        if (token !== undefined) {
+          const session = await hub.sessionByToken(token);
+          if (!session) {
+            pageHeaders(reply, []);
+            return reply
+              .code(401)
+              .send(
+                messagePage(
+                  "This link has expired",
+                  "This link is no longer valid. Ask for a new link to connect your account.",
+                ),
+              );
+          }
+          pageHeaders(reply, await hub.allowedOrigins(session.project_id));
+          return reply.send(connectPage());
+        }
+        pageHeaders(reply, sessionId ? await hub.allowedOriginsForSessionId(sessionId) : []);
+        return reply.send(connectPage());
+      },
+    );
+
+    app.get("/connect/oauth/begin", { schema: { hide: true } }, async (_request, reply) => {
+      pageHeaders(reply, []);
+      return reply.send(connectPage());
+    });
+
+    app.get(
+      "/connect/assets/:file",
+      { schema: { hide: true, params: Type.Object({ file: Type.String() }) } },
+      async (request, reply) => {
+        const asset = ASSETS.get(request.params.file);
+        if (!asset) throw new ApiError(404, `Route GET ${request.url} does not exist`);
+        return reply.type(asset.type).header("cache-control", "public, max-age=300").send(asset.body);
+      },
+    );
+
+    app.get(
+      "/connect/logos/:file",
+      {
+        schema: { hide: true, params: Type.Object({ file: Type.String({ pattern: "^[a-z0-9-]+\\.svg$" }) }) },
+      },
+      async (request, reply) => {
+        const provider = catalog.get(request.params.file.replace(/\.svg$/, ""));
+        if (!provider) throw new ApiError(404, "No such logo");
+        return reply
+          .type("image/svg+xml")
+          .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+          .header("cache-control", "public, max-age=86400")
+          .send(await readFile(provider.logoPath));
+      },
+    );
+
+    app.get("/connect/api/session", { schema: { hide: true } }, async (request, reply) => {
+      reply.header("cache-control", "no-store");
+      return hub.pageModel(bearer(request));
+    });
+
+    app.post(
+      "/connect/api/credentials",
+      {
+        onRequest: sameOriginOnly,
+        schema: {
+          hide: true,
+          body: Type.Object({
+            provider: Type.String({ minLength: 1, maxLength: 64 }),
+            values: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]), {
+              maxProperties: 20,
+            }),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const account = await hub.connectWithCredentials(
+          bearer(request),
+          request.body.provider,
+          request.body.values,
+        );
+        return reply.code(201).send({ account });
+      },
+    );
+
+    app.post(
+      "/connect/oauth/start",
+      {
+        onRequest: sameOriginOnly,
+        schema: {
+          hide: true,
+          body: Type.Object({
+            provider: Type.String({ minLength: 1, maxLength: 64 }),
+            setup_values: Type.Optional(
+              Type.Record(Type.String(), Type.String({ maxLength: 500 }), { maxProperties: 20 }),
+            ),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const existing = parseCookies(request.headers.cookie ?? "")[BINDING_COOKIE];
+        const binding =
+          existing && BINDING_PATTERN.test(existing)
+            ? existing
+            : issueToken(TOKEN_PREFIX.browserBinding).token;
+        const { authorizationUrl } = await hub.startOAuth(
+          bearer(request),
+          request.body.provider,
+          request.body.setup_values ?? {},
+          binding,
+        );
+        reply.header(
+          "set-cookie",
+          serializeCookie(BINDING_COOKIE, binding, {
+            httpOnly: true,
+            secure: secureCookies,
+            sameSite: "lax",
+            path: "/connect/oauth",
+            maxAge: OAUTH_STATE_TTL_SECONDS,
+          }),
+        );
+        return reply
+          .code(201)
+          .header("cache-control", "no-store")
+          .send({ authorization_url: authorizationUrl });
+      },
+    );
+
+    app.get(
+      "/connect/oauth/callback",
+      {
+        schema: {
+          hide: true,
+          querystring: Type.Object({
+            state: Type.Optional(Type.String({ maxLength: 512 })),
+            code: Type.Optional(Type.String({ maxLength: 4096 })),
+            error: Type.Optional(Type.String({ maxLength: 200 })),
+            error_description: Type.Optional(Type.String({ maxLength: 1000 })),
+            iss: Type.Optional(Type.String({ maxLength: 2048 })),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const binding = parseCookies(request.headers.cookie ?? "")[BINDING_COOKIE];
+        const outcome = await hub.completeOAuth(request.query, binding);
+        pageHeaders(reply, []);
+        if (outcome.ok) {
+          return reply.send(
+            callbackPage({
+              ok: true,
+              title: `${outcome.providerName} is connected`,
+              message: "Your account was connected. You can close this window.",
+              account: outcome.account,
+              allowedOrigins: outcome.allowedOrigins,
+            }),
+          );
+        }
+        return reply.code(outcome.cancelled ? 200 : 400).send(
+          callbackPage({
+            ok: false,
+            title: outcome.title,
+            message: outcome.message,
+            cancelled: outcome.cancelled,
+            allowedOrigins: outcome.allowedOrigins,
+          }),
+        );
+      },
+    );
+  };
+}

@@ -5,11 +5,19 @@
 import type { Kysely } from "kysely";
 import { hashToken, issueToken, randomId, TOKEN_PREFIX } from "../crypto/tokens.js";
 import type { Database } from "../db/schema.js";
+import { ApiError } from "../http/errors.js";
 import { type Clock, isoTimestamp, systemClock } from "../time.js";
 import * as store from "./store.js";
 
 export const DEFAULT_ORGANIZATION = "default";
 export const DEFAULT_PROJECT = "default";
+
+export interface ProjectSettingsView {
+  id: string;
+  name: string;
+  organization_id: string;
+  allowed_origins: string[];
+}
 
 export interface CreatedApiKey {
   key: string;
@@ -73,7 +81,41 @@ export class TenancyService {
     return store.findPrincipalByApiKeyHash(this.db, hashToken(key));
   }
 
+  async settings(projectId: string): Promise<ProjectSettingsView> {
+    const row = await store.findProjectSettings(this.db, projectId);
+    if (!row) throw new ApiError(404, "Project does not exist");
+    return {
+      id: row.id,
+      name: row.name,
+      organization_id: String(row.organization_id),
+      allowed_origins: JSON.parse(row.allowed_origins) as string[],
+    };
+  }
+
+  /** Replaces the project's allowed origins; each must be an exact origin, e.g. `https://app.example.com`. */
+  async setAllowedOrigins(projectId: string, origins: readonly string[]): Promise<ProjectSettingsView> {
+    const normalized = [...new Set(origins.map(exactOrigin))];
+    await store.updateAllowedOrigins(this.db, projectId, normalized);
+    return this.settings(projectId);
+  }
+
   private now(): string {
     return isoTimestamp(this.clock());
   }
+}
+
+function exactOrigin(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ApiError(400, `allowed_origins: "${value}" is not an origin like https://app.example.com`);
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== value) {
+    throw new ApiError(
+      400,
+      `allowed_origins: "${value}" must be an exact origin (scheme://host[:port], no path or trailing slash)`,
+    );
+  }
+  return url.origin;
 }

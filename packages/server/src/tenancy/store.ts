@@ -157,3 +157,23 @@ export async function revokeApiKey(db: Kysely<Database>, keyId: string, revokedA
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+export async function findProjectSettings(db: Kysely<Database>, projectId: string) {
+  return db
+    .selectFrom("projects")
+    .select(["id", "name", "organization_id", "allowed_origins"])
+    .where("id", "=", projectId)
+    .executeTakeFirst();
+}
+
+export async function updateAllowedOrigins(
+  db: Kysely<Database>,
+  projectId: string,
+  origins: readonly string[],
+) {
+  await db
+    .updateTable("projects")
+    .set({ allowed_origins: JSON.stringify(origins) })
+    .where("id", "=", projectId)
+    .execute();
+}

@@ -1,0 +1,202 @@
+/**
+ * Fresh credentials for a linked account. An OAuth2 access token that has expired (or will
+ * within a minute) is refreshed first, once even under concurrent calls: within a process
+ * concurrent callers share one refresh, and across processes a lease taken in one atomic
+ * UPDATE lets one process refresh while the others wait for its result.
+ */
+import type { Kysely } from "kysely";
+import type { SecretBox } from "../crypto/secrets.js";
+import type { Database } from "../db/schema.js";
+import { ApiError } from "../http/errors.js";
+import type { IntegrationService } from "../integrations/service.js";
+import { type OAuthTokenClient, OAuthTokenError, type TokenSet } from "../oauth/token-client.js";
+import { OutboundRequestError } from "../outbound/client.js";
+import type { ProviderCatalog } from "../providers/catalog.js";
+import { resolveOAuthUrls } from "../providers/oauth-urls.js";
+import { addSeconds, type Clock, isoTimestamp } from "../time.js";
+import { type AccountService, credentialsContext } from "./service.js";
+import * as store from "./store.js";
+
+const REFRESH_MARGIN_SECONDS = 60;
+const LEASE_SECONDS = 30;
+const WAIT_STEP_MS = 100;
+
+export interface AccountCredentialsView {
+  id: string;
+  provider: string;
+  auth_type: store.LinkedAccountRow["auth_type"];
+  credentials: Record<string, unknown>;
+  expires_at: string | null;
+  setup_information: Record<string, unknown> | null;
+}
+
+type StoredOAuthCredentials = TokenSet;
+
+export class CredentialService {
+  private readonly inFlight = new Map<string, Promise<store.LinkedAccountRow>>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly accounts: AccountService,
+    private readonly integrations: IntegrationService,
+    private readonly catalog: ProviderCatalog,
+    private readonly secrets: SecretBox,
+    private readonly tokens: OAuthTokenClient,
+    private readonly clock: Clock,
+  ) {}
+
+  async fresh(projectId: string, accountId: string): Promise<AccountCredentialsView> {
+    let row = await this.accounts.findOrThrow(this.db, projectId, accountId);
+    if (this.needsRefresh(row)) row = await this.refreshOnce(row);
+    return this.toView(row);
+  }
+
+  private needsRefresh(row: store.LinkedAccountRow): boolean {
+    if (row.auth_type !== "oauth2" || !row.credentials_expires_at) return false;
+    return row.credentials_expires_at <= isoTimestamp(addSeconds(this.clock(), REFRESH_MARGIN_SECONDS));
+  }
+
+  private refreshOnce(row: store.LinkedAccountRow): Promise<store.LinkedAccountRow> {
+    const key = `${row.project_id}:${row.id}`;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.refreshWithLease(row).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async refreshWithLease(row: store.LinkedAccountRow): Promise<store.LinkedAccountRow> {
+    const now = this.clock();
+    const leased = await store.acquireRefreshLease(
+      this.db,
+      row.project_id,
+      row.id,
+      isoTimestamp(now),
+      isoTimestamp(addSeconds(now, LEASE_SECONDS)),
+    );
+    if (!leased) return this.waitForOtherRefresh(row);
+    try {
+      return await this.refresh(row);
+    } finally {
+      await store.updateAccount(this.db, row.project_id, row.id, { refresh_lease_until: null });
+    }
+  }
+
+  private async waitForOtherRefresh(row: store.LinkedAccountRow): Promise<store.LinkedAccountRow> {
+    for (let waited = 0; waited < LEASE_SECONDS * 1000; waited += WAIT_STEP_MS) {
+      await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+      const current = await this.accounts.findOrThrow(this.db, row.project_id, row.id);
+      if (current.refresh_lease_until === null) {
+        if (current.status === "error") throw refreshFailed(current);
+        return current;
+      }
+    }
+    throw new ApiError(
+      503,
+      "Another refresh of this account's credentials is taking too long; retry shortly",
+      {
+        retryAfterSeconds: 1,
+      },
+    );
+  }
+
+  private async refresh(row: store.LinkedAccountRow): Promise<store.LinkedAccountRow> {
+    const stored = this.secrets.openJson<StoredOAuthCredentials>(
+      row.credentials_sealed,
+      credentialsContext(row.id),
+    );
+    const provider = this.catalog.get(row.provider);
+    const client = await this.integrations.oauthClient(row.project_id, row.provider);
+    if (!stored.refresh_token || !provider || provider.auth.type !== "oauth2" || !client) {
+      return this.markFailed(
+        row,
+        "refresh_unavailable",
+        "The access token expired and cannot be refreshed: reconnect the account",
+      );
+    }
+    const setup = (row.setup_information ? JSON.parse(row.setup_information) : {}) as Record<string, string>;
+    let tokens: TokenSet;
+    try {
+      tokens = await this.tokens.refresh(
+        {
+          tokenUrl: resolveOAuthUrls(provider, setup).tokenUrl,
+          clientId: client.clientId,
+          clientSecret: client.clientSecret,
+          authMethod: provider.auth.tokenAuthMethod ?? "client_secret_basic",
+        },
+        stored.refresh_token,
+      );
+    } catch (error) {
+      if (error instanceof OAuthTokenError) {
+        const failed = await this.markFailed(
+          row,
+          "refresh_failed",
+          `The provider refused the refresh: ${error.message}`,
+        );
+        throw refreshFailed(failed, [{ status: error.status, url: error.url, raw: error.raw }]);
+      }
+      if (error instanceof OutboundRequestError) {
+        throw new ApiError(502, `Could not refresh the credentials: ${error.message}`);
+      }
+      throw error;
+    }
+    const renewed: StoredOAuthCredentials = {
+      ...stored,
+      ...tokens,
+      refresh_token: tokens.refresh_token ?? stored.refresh_token,
+    };
+    await store.updateAccount(this.db, row.project_id, row.id, {
+      credentials_sealed: this.secrets.sealJson(renewed, credentialsContext(row.id)),
+      credentials_expires_at: renewed.expires_at ?? null,
+      status: "active",
+      status_reasons: null,
+      updated_at: isoTimestamp(this.clock()),
+    });
+    return this.accounts.findOrThrow(this.db, row.project_id, row.id);
+  }
+
+  private async markFailed(row: store.LinkedAccountRow, code: string, description: string): Promise<never> {
+    const reasons = [{ code, description, timestamp: isoTimestamp(this.clock()) }];
+    await store.updateAccount(this.db, row.project_id, row.id, {
+      status: "error",
+      status_reasons: JSON.stringify(reasons),
+      updated_at: isoTimestamp(this.clock()),
+    });
+    throw refreshFailed(await this.accounts.findOrThrow(this.db, row.project_id, row.id));
+  }
+
+  private toView(row: store.LinkedAccountRow): AccountCredentialsView {
+    const stored = this.secrets.openJson<Record<string, unknown>>(
+      row.credentials_sealed,
+      credentialsContext(row.id),
+    );
+    const credentials =
+      row.auth_type === "oauth2"
+        ? pick(stored, ["access_token", "token_type", "scope", "expires_at", "id_token"])
+        : stored;
+    return {
+      id: row.id,
+      provider: row.provider,
+      auth_type: row.auth_type,
+      credentials,
+      expires_at: row.credentials_expires_at,
+      setup_information: row.setup_information
+        ? (JSON.parse(row.setup_information) as Record<string, unknown>)
+        : null,
+    };
+  }
+}
+
+function refreshFailed(row: store.LinkedAccountRow, providerErrors?: unknown[]): ApiError {
+  const reasons = row.status_reasons
+    ? (JSON.parse(row.status_reasons) as Array<{ description?: string }>)
+    : [];
+  return new ApiError(502, reasons[0]?.description ?? "The credentials could not be refreshed", {
+    ...(providerErrors ? { providerErrors } : {}),
+  });
+}
+
+function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((key) => source[key] !== undefined).map((key) => [key, source[key]]));
+}

@@ -1,0 +1,126 @@
+/** HTTP routes of the Accounts API (StackOne's wire contract) plus fresh credentials. */
+
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import { principalOf } from "../http/auth.js";
+import type { RouteContext } from "../http/route-context.js";
+import { errorResponses } from "../http/schema-types.js";
+import {
+  AccountCredentials,
+  AccountIdParams,
+  AccountMeta,
+  LinkedAccount,
+  ListAccountsQuery,
+  PatchAccount,
+} from "./schema.js";
+
+const ERRORS = errorResponses(400, 401, 404, 408, 413, 415, 422, 429, 500);
+const TAGS = ["Accounts"];
+
+export function accountRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
+  const { accounts, credentials } = context;
+  return async (app) => {
+    app.addHook("onRequest", context.apiKeyAuth);
+
+    app.get(
+      "/accounts",
+      {
+        schema: {
+          operationId: "stackone_list_linked_accounts",
+          summary: "List Accounts",
+          description:
+            "A bare array, oldest first. Array filters take repeated keys (`status=active&status=error`).",
+          tags: TAGS,
+          security: [{ basic: [] }],
+          querystring: ListAccountsQuery,
+          response: { 200: Type.Array(Type.Ref(LinkedAccount)), ...ERRORS },
+        },
+      },
+      async (request) => accounts.list(principalOf(request).projectId, request.query),
+    );
+
+    app.get(
+      "/accounts/:id",
+      {
+        schema: {
+          operationId: "stackone_get_account",
+          summary: "Get Account",
+          tags: TAGS,
+          security: [{ basic: [] }],
+          params: AccountIdParams,
+          response: { 200: Type.Ref(LinkedAccount), ...ERRORS },
+        },
+      },
+      async (request) => accounts.get(principalOf(request).projectId, request.params.id),
+    );
+
+    app.patch(
+      "/accounts/:id",
+      {
+        schema: {
+          operationId: "stackone_update_account",
+          summary: "Update Account",
+          description:
+            "Objects merge (a null value removes a key, `{}` changes nothing); `type` and an object `label` are ignored; changing `provider` is refused (422).",
+          tags: TAGS,
+          security: [{ basic: [] }],
+          params: AccountIdParams,
+          body: PatchAccount,
+          response: { 200: Type.Ref(LinkedAccount), ...ERRORS },
+        },
+      },
+      async (request) => accounts.update(principalOf(request).projectId, request.params.id, request.body),
+    );
+
+    app.delete(
+      "/accounts/:id",
+      {
+        schema: {
+          operationId: "stackone_delete_account",
+          summary: "Delete Account",
+          description: "Deletes the account and its credentials; answers 200 with the deleted account.",
+          tags: TAGS,
+          security: [{ basic: [] }],
+          params: AccountIdParams,
+          response: { 200: Type.Ref(LinkedAccount), ...ERRORS },
+        },
+      },
+      async (request) => accounts.remove(principalOf(request).projectId, request.params.id),
+    );
+
+    app.get(
+      "/accounts/:id/meta",
+      {
+        schema: {
+          operationId: "stackone_get_account_meta_info",
+          summary: "Get Account Meta Information",
+          tags: TAGS,
+          security: [{ basic: [] }],
+          params: AccountIdParams,
+          response: { 200: Type.Ref(AccountMeta), ...ERRORS },
+        },
+      },
+      async (request) => accounts.meta(principalOf(request).projectId, request.params.id),
+    );
+
+    app.get(
+      "/accounts/:id/credentials",
+      {
+        schema: {
+          operationId: "connect_hub_get_account_credentials",
+          summary: "Get Fresh Credentials",
+          description:
+            "Credentials ready to call the provider with. An OAuth2 access token that has expired (or expires within a minute) is refreshed first, once even under concurrent calls; a refused refresh marks the account `error` with a status reason and answers 502. Refresh tokens never leave the server.",
+          tags: TAGS,
+          security: [{ basic: [] }],
+          params: AccountIdParams,
+          response: { 200: Type.Ref(AccountCredentials), ...errorResponses(502, 503), ...ERRORS },
+        },
+      },
+      async (request, reply) => {
+        reply.header("cache-control", "no-store");
+        return credentials.fresh(principalOf(request).projectId, request.params.id);
+      },
+    );
+  };
+}

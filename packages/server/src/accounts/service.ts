@@ -1,0 +1,260 @@
+/**
+ * The rules of linked accounts: what the API shows of them (never credentials), how PATCH
+ * merges, and how a completed connection creates or updates one.
+ */
+import type { Kysely } from "kysely";
+import type { SecretBox } from "../crypto/secrets.js";
+import { randomId } from "../crypto/tokens.js";
+import type { Database, LinkedAccountTable } from "../db/schema.js";
+import { ApiError } from "../http/errors.js";
+import type { ProviderCatalog } from "../providers/catalog.js";
+import { type Clock, isoTimestamp } from "../time.js";
+import { type ListAccountsQuery, PAGE_SIZE, type PatchAccount } from "./schema.js";
+import * as store from "./store.js";
+
+export type AuthType = LinkedAccountTable["auth_type"];
+
+export interface StatusReasonView {
+  code: string | null;
+  description: string | null;
+  timestamp: string;
+}
+
+export interface LinkedAccountView {
+  id: string;
+  provider: string;
+  provider_name: string | null;
+  status: store.LinkedAccountRow["status"];
+  status_reasons: StatusReasonView[] | null;
+  origin_owner_id: string;
+  origin_owner_name: string;
+  origin_username: string | null;
+  setup_information: Record<string, unknown> | null;
+  label: string | null;
+  type: string | null;
+  metadata: Record<string, unknown> | null;
+  auth_type: AuthType;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What a successful connection hands over to become (or renew) an account. */
+export interface NewConnection {
+  provider: string;
+  authType: AuthType;
+  credentials: Record<string, unknown>;
+  credentialsExpiresAt: string | null;
+  setupInformation: Record<string, unknown> | null;
+}
+
+/** The connect session fields that shape the account. */
+export interface ConnectingSession {
+  projectId: string;
+  originOwnerId: string;
+  originOwnerName: string;
+  originUsername: string | null;
+  accountId: string | null;
+  multiple: boolean;
+  label: string | null;
+  metadata: Record<string, unknown> | null;
+  type: string | null;
+}
+
+export const credentialsContext = (accountId: string) => `linked_account:${accountId}:credentials`;
+
+export class AccountService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly catalog: ProviderCatalog,
+    private readonly secrets: SecretBox,
+    private readonly clock: Clock,
+  ) {}
+
+  async list(projectId: string, query: ListAccountsQuery): Promise<LinkedAccountView[]> {
+    const pageSize = query.page_size ?? PAGE_SIZE.default;
+    const page = query.page ?? 1;
+    const rows = await store.listAccounts(
+      this.db,
+      projectId,
+      {
+        originOwnerIds: joinFilters(query.origin_owner_id, query.origin_owner_ids),
+        providers: joinFilters(query.provider, query.providers),
+        accountIds: query.account_ids,
+        statuses: query.status,
+      },
+      { offset: (page - 1) * pageSize, limit: pageSize },
+    );
+    return rows.map((row) => this.toView(row));
+  }
+
+  async get(projectId: string, accountId: string): Promise<LinkedAccountView> {
+    return this.toView(await this.findOrThrow(this.db, projectId, accountId));
+  }
+
+  /**
+   * Applies a PATCH. Objects merge (a null value removes a key; `{}`, which StackOne's SDK
+   * 4.28.0 sends for every object, changes nothing), and `type` is ignored because that SDK
+   * always sends "production" and would otherwise flip test accounts.
+   */
+  async update(projectId: string, accountId: string, patch: PatchAccount): Promise<LinkedAccountView> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.findOrThrow(trx, projectId, accountId);
+      if (patch.provider && patch.provider !== row.provider) {
+        throw new ApiError(422, `provider cannot change (the account is connected to ${row.provider})`);
+      }
+      const changes: Parameters<typeof store.updateAccount>[3] = {};
+      if (patch.origin_owner_id) changes.origin_owner_id = patch.origin_owner_id;
+      if (patch.origin_owner_name) changes.origin_owner_name = patch.origin_owner_name;
+      if (patch.origin_username !== undefined) changes.origin_username = patch.origin_username;
+      if (typeof patch.label === "string" || patch.label === null) changes.label = patch.label;
+      if (patch.metadata && Object.keys(patch.metadata).length > 0) {
+        changes.metadata = mergeJson(row.metadata, patch.metadata);
+      }
+      if (patch.setup_information && Object.keys(patch.setup_information).length > 0) {
+        changes.setup_information = mergeJson(row.setup_information, patch.setup_information);
+      }
+      if (patch.credentials && Object.keys(patch.credentials).length > 0) {
+        const current = this.secrets.openJson<Record<string, unknown>>(
+          row.credentials_sealed,
+          credentialsContext(row.id),
+        );
+        const merged = JSON.parse(mergeJson(JSON.stringify(current), patch.credentials)) as Record<
+          string,
+          unknown
+        >;
+        changes.credentials_sealed = this.secrets.sealJson(merged, credentialsContext(row.id));
+        const expiresAt = (patch.credentials as { expires_at?: unknown }).expires_at;
+        if (typeof expiresAt === "string") changes.credentials_expires_at = expiresAt;
+      }
+      changes.updated_at = this.now();
+      await store.updateAccount(trx, projectId, accountId, changes);
+      return this.toView(await this.findOrThrow(trx, projectId, accountId));
+    });
+  }
+
+  async remove(projectId: string, accountId: string): Promise<LinkedAccountView> {
+    return this.db.transaction().execute(async (trx) => {
+      const view = this.toView(await this.findOrThrow(trx, projectId, accountId));
+      await store.deleteAccount(trx, projectId, accountId);
+      return view;
+    });
+  }
+
+  async meta(projectId: string, accountId: string) {
+    const row = await this.findOrThrow(this.db, projectId, accountId);
+    const provider = this.catalog.get(row.provider);
+    return { provider: row.provider, category: provider?.categories[0] ?? "unknown", models: {} };
+  }
+
+  /**
+   * Creates or renews the account a connect session leads to, inside the caller's transaction:
+   * `account_id` renews that account, otherwise the same owner and provider renew the latest
+   * account unless the session allows `multiple`. Returns the account id.
+   */
+  async linkFromSession(
+    trx: Kysely<Database>,
+    session: ConnectingSession,
+    connection: NewConnection,
+  ): Promise<string> {
+    const now = this.now();
+    const existing = session.accountId
+      ? await this.findOrThrow(trx, session.projectId, session.accountId)
+      : session.multiple
+        ? undefined
+        : await store.findLatestAccountOfOwner(
+            trx,
+            session.projectId,
+            session.originOwnerId,
+            connection.provider,
+          );
+    if (existing && existing.provider !== connection.provider) {
+      throw new ApiError(409, `the account to re-authorize is connected to ${existing.provider}`);
+    }
+    const accountId = existing?.id ?? randomId("acc_");
+    const fields = {
+      auth_type: connection.authType,
+      status: "active" as const,
+      status_reasons: null,
+      credentials_sealed: this.secrets.sealJson(connection.credentials, credentialsContext(accountId)),
+      credentials_expires_at: connection.credentialsExpiresAt,
+      setup_information: connection.setupInformation ? JSON.stringify(connection.setupInformation) : null,
+      refresh_lease_until: null,
+      updated_at: now,
+    };
+    if (existing) {
+      await store.updateAccount(trx, session.projectId, existing.id, {
+        ...fields,
+        ...(session.label !== null ? { label: session.label } : {}),
+        ...(session.metadata !== null ? { metadata: mergeJson(existing.metadata, session.metadata) } : {}),
+        ...(session.originUsername !== null ? { origin_username: session.originUsername } : {}),
+        origin_owner_name: session.originOwnerName,
+      });
+    } else {
+      await store.insertAccount(trx, {
+        id: accountId,
+        project_id: session.projectId,
+        provider: connection.provider,
+        origin_owner_id: session.originOwnerId,
+        origin_owner_name: session.originOwnerName,
+        origin_username: session.originUsername,
+        label: session.label,
+        type: session.type,
+        metadata: session.metadata ? JSON.stringify(session.metadata) : null,
+        created_at: now,
+        ...fields,
+      });
+    }
+    return accountId;
+  }
+
+  async findOrThrow(
+    db: Kysely<Database>,
+    projectId: string,
+    accountId: string,
+  ): Promise<store.LinkedAccountRow> {
+    const row = await store.findAccount(db, projectId, accountId);
+    if (!row) throw new ApiError(404, `Account ${accountId} does not exist`);
+    return row;
+  }
+
+  toView(row: store.LinkedAccountRow): LinkedAccountView {
+    return {
+      id: row.id,
+      provider: row.provider,
+      provider_name: this.catalog.get(row.provider)?.name ?? null,
+      status: row.status,
+      status_reasons: row.status_reasons ? (JSON.parse(row.status_reasons) as StatusReasonView[]) : null,
+      origin_owner_id: row.origin_owner_id,
+      origin_owner_name: row.origin_owner_name,
+      origin_username: row.origin_username,
+      setup_information: row.setup_information
+        ? (JSON.parse(row.setup_information) as Record<string, unknown>)
+        : null,
+      label: row.label,
+      type: row.type,
+      metadata: row.metadata ? (JSON.parse(row.metadata) as Record<string, unknown>) : null,
+      auth_type: row.auth_type,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+
+  private now(): string {
+    return isoTimestamp(this.clock());
+  }
+}
+
+function joinFilters(single: string | undefined, many: readonly string[] | undefined): string[] | undefined {
+  const all = [...(single ? [single] : []), ...(many ?? [])];
+  return all.length ? all : undefined;
+}
+
+/** Shallow merge of a JSON object column with changes; a null value removes the key. */
+function mergeJson(current: string | null, changes: Record<string, unknown>): string {
+  const merged: Record<string, unknown> = current ? (JSON.parse(current) as Record<string, unknown>) : {};
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return JSON.stringify(merged);
+}

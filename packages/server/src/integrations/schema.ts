@@ -1,0 +1,70 @@
+/** Wire schemas of the admin API for the catalog, integrations and project settings. */
+import { Type } from "@sinclair/typebox";
+import { Nullable, StringEnum } from "../http/schema-types.js";
+
+export const Integration = Type.Object(
+  {
+    id: Type.String(),
+    provider: Type.String(),
+    provider_name: Type.String(),
+    auth_type: StringEnum(["oauth2", "api_key", "basic"] as const),
+    categories: Type.Array(Type.String()),
+    enabled: Type.Boolean(),
+    ready: Type.Boolean({ description: "Enabled with everything its auth type needs." }),
+    client_id: Nullable(Type.String()),
+    client_secret_set: Type.Boolean({ description: "The secret itself is never returned." }),
+    scopes: Nullable(Type.Array(Type.String())),
+    created_at: Type.String({ format: "date-time" }),
+    updated_at: Type.String({ format: "date-time" }),
+  },
+  { $id: "Integration" },
+);
+
+export const IntegrationChanges = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    client_id: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500 }))),
+    client_secret: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 2000 }))),
+    scopes: Type.Optional(
+      Nullable(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 100 })),
+    ),
+  },
+  { $id: "IntegrationChanges" },
+);
+
+export const ProviderParams = Type.Object({ provider: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const ProviderSummary = Type.Object(
+  {
+    key: Type.String(),
+    name: Type.String(),
+    categories: Type.Array(Type.String()),
+    description: Type.String(),
+    auth_type: StringEnum(["oauth2", "api_key", "basic"] as const),
+    website: Type.String(),
+  },
+  { $id: "ProviderSummary" },
+);
+
+export const ProjectSettings = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    organization_id: Type.String(),
+    allowed_origins: Type.Array(Type.String(), {
+      description:
+        "Exact origins (scheme://host[:port]) of your app: they may embed the connect page in an iframe and receive its postMessage events.",
+    }),
+  },
+  { $id: "ProjectSettings" },
+);
+
+export const ProjectChanges = Type.Object(
+  {
+    allowed_origins: Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 }),
+  },
+  { $id: "ProjectChanges" },
+);
+
+/** Response schemas referenced by `$ref`: registered once, at the root of the app. */
+export const INTEGRATION_SHARED_SCHEMAS = [Integration, ProviderSummary, ProjectSettings];

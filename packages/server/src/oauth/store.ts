@@ -1,0 +1,29 @@
+/** SQL for OAuth states: single use, short-lived, stored only as hashes. */
+import type { Kysely, Selectable } from "kysely";
+import type { Database, OAuthStateTable } from "../db/schema.js";
+
+export type OAuthStateRow = Selectable<OAuthStateTable>;
+
+export async function insertOAuthState(db: Kysely<Database>, row: OAuthStateRow): Promise<void> {
+  await db.insertInto("oauth_states").values(row).execute();
+}
+
+/**
+ * Consumes a state in one atomic statement: of two callbacks racing with the same state, only
+ * one gets the row; an unknown, expired or used state gets nothing.
+ */
+export async function consumeOAuthState(
+  db: Kysely<Database>,
+  stateHash: string,
+  now: string,
+): Promise<OAuthStateRow | undefined> {
+  const row = await db
+    .updateTable("oauth_states")
+    .set({ consumed_at: now })
+    .where("state_hash", "=", stateHash)
+    .where("consumed_at", "is", null)
+    .where("expires_at", ">", now)
+    .returningAll()
+    .executeTakeFirst();
+  return row ? { ...row, session_id: Number(row.session_id) } : undefined;
+}

@@ -1,0 +1,153 @@
+/**
+ * The shape of one provider file (`providers/<key>.json`), the single source of truth for the
+ * catalog. Every object is closed (`additionalProperties: false`) so that a typo in an
+ * operator's file ("scope" for "scopes", "tokenURL") fails at start instead of being ignored.
+ *
+ * What JSON Schema cannot say (the key equals the file name, URL placeholders are declared,
+ * patterns compile, the logo exists, basic auth has a username and a password) is checked by
+ * `catalog.ts` after this schema passes.
+ */
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { CATEGORIES } from "../connect-sessions/schema.js";
+import { StringEnum } from "../http/schema-types.js";
+
+/** A provider key, also the file name: lowercase letters and digits, words joined by hyphens. */
+export const PROVIDER_KEY_PATTERN = "^[a-z0-9]+(?:-[a-z0-9]+)*$";
+/** A field key, also the name of a `{{placeholder}}` in OAuth2 URLs. */
+export const FIELD_KEY_PATTERN = "^[a-z][a-zA-Z0-9_]*$";
+
+export const FIELD_TYPES = ["text", "password", "url", "email"] as const;
+export const TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"] as const;
+export const AUTH_TYPES = ["oauth2", "api_key", "basic"] as const;
+export const DEFAULT_SCOPE_SEPARATOR = " ";
+
+const Text = (maxLength: number, description: string) =>
+  Type.String({ minLength: 1, maxLength, description });
+
+const HttpsUrl = (description: string) =>
+  Type.String({ format: "uri", pattern: "^https://", maxLength: 2048, description });
+
+/**
+ * A URL that may contain `{{field}}` placeholders, so it is not a `uri` until filled. The rules
+ * require https; plain http is accepted only for loopback hosts when the server allows them
+ * (a development or test identity provider on this machine).
+ */
+const UrlTemplate = (description: string) =>
+  Type.String({ pattern: "^https?://[^\\s]+$", maxLength: 2048, description });
+
+export const ProviderField = Type.Object(
+  {
+    key: Type.String({ pattern: FIELD_KEY_PATTERN, maxLength: 64, description: "Name of the value." }),
+    label: Text(100, "Label shown next to the input."),
+    type: StringEnum(FIELD_TYPES, { description: "Input type on the connect page." }),
+    required: Type.Boolean(),
+    secret: Type.Boolean({ description: "Stored encrypted and never shown back." }),
+    helpText: Type.Optional(Text(500, "One or two sentences under the input.")),
+    placeholder: Type.Optional(Text(200, "Example value shown in the empty input.")),
+    pattern: Type.Optional(
+      Text(500, "A JavaScript regular expression source; the loader anchors it (^...$)."),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ProviderField = Static<typeof ProviderField>;
+
+const FieldList = (description: string) =>
+  Type.Array(ProviderField, { minItems: 1, maxItems: 20, description });
+
+export const OAuth2Auth = Type.Object(
+  {
+    type: Type.Literal("oauth2"),
+    authorizationUrl: UrlTemplate("Where the end user is sent to grant access."),
+    tokenUrl: UrlTemplate("Where the server exchanges the code and refreshes tokens."),
+    scopes: Type.Array(Type.String({ pattern: "^\\S+$", maxLength: 300 }), {
+      maxItems: 100,
+      uniqueItems: true,
+      description: "Scopes requested by default; empty when the provider takes them from the app.",
+    }),
+    scopeSeparator: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 3,
+        default: DEFAULT_SCOPE_SEPARATOR,
+        description: 'Joins the scopes; " " unless the provider wants another (always set once loaded).',
+      }),
+    ),
+    pkce: Type.Boolean({ description: "Whether the provider supports PKCE with S256." }),
+    issuer: Type.Optional(
+      Type.String({
+        format: "uri",
+        maxLength: 2048,
+        description:
+          "The authorization server's issuer identifier: a callback whose `iss` (RFC 9207) differs is refused as a mix-up.",
+      }),
+    ),
+    authorizationParams: Type.Optional(
+      Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]*$" }), Type.String({ maxLength: 500 }), {
+        additionalProperties: false,
+        description: "Extra static query parameters of the authorization request.",
+      }),
+    ),
+    tokenAuthMethod: Type.Optional(
+      StringEnum(TOKEN_AUTH_METHODS, { description: "How the client authenticates at the token URL." }),
+    ),
+    refresh: Type.Boolean({ description: "Whether the provider issues refresh tokens." }),
+    setupFields: Type.Optional(FieldList("Values asked before the redirect, used as URL placeholders.")),
+  },
+  { additionalProperties: false },
+);
+export type OAuth2Auth = Static<typeof OAuth2Auth>;
+
+export const ApiKeyAuth = Type.Object(
+  { type: Type.Literal("api_key"), fields: FieldList("The credential form.") },
+  { additionalProperties: false },
+);
+export type ApiKeyAuth = Static<typeof ApiKeyAuth>;
+
+export const BasicAuth = Type.Object(
+  {
+    type: Type.Literal("basic"),
+    fields: FieldList("The credential form; must include `username` and `password`."),
+  },
+  { additionalProperties: false },
+);
+export type BasicAuth = Static<typeof BasicAuth>;
+
+/**
+ * A union tagged by `type`, written as `oneOf` + `discriminator` so that ajv (with its
+ * `discriminator` option) reports the errors of the matching variant only, not of all three.
+ */
+function TaggedUnion<const T extends TSchema[]>(tag: string, variants: T, description: string) {
+  return Type.Unsafe<Static<T[number]>>({
+    type: "object",
+    discriminator: { propertyName: tag },
+    oneOf: variants,
+    description,
+  });
+}
+
+export const ProviderAuth = TaggedUnion(
+  "type",
+  [OAuth2Auth, ApiKeyAuth, BasicAuth],
+  "How the end user connects: an OAuth2 authorization-code flow or a credential form.",
+);
+export type ProviderAuth = OAuth2Auth | ApiKeyAuth | BasicAuth;
+
+export const ProviderDefinition = Type.Object(
+  {
+    key: Type.String({ pattern: PROVIDER_KEY_PATTERN, maxLength: 64, description: "Equals the file name." }),
+    name: Text(100, "Display name."),
+    categories: Type.Array(StringEnum(CATEGORIES), { minItems: 1, uniqueItems: true }),
+    description: Text(300, "One sentence about the provider."),
+    website: HttpsUrl("The provider's home page."),
+    logo: Type.String({
+      pattern: "^[a-z0-9][a-z0-9-]*\\.svg$",
+      maxLength: 100,
+      description: "File name of an SVG in the `logos/` folder beside the provider files.",
+    }),
+    docsUrl: Type.Optional(HttpsUrl("Where the end user finds the credentials asked for.")),
+    auth: ProviderAuth,
+  },
+  { $id: "ProviderDefinition", additionalProperties: false },
+);
+export type ProviderDefinition = Static<typeof ProviderDefinition>;

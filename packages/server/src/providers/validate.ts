@@ -1,0 +1,211 @@
+/**
+ * Checks one parsed provider file and answers with every problem found, each phrased for the
+ * operator who wrote the file ("auth.tokenUrl must be a string"), never just the first one.
+ * First the JSON Schema (`schema.ts`, through ajv), then the rules that span fields. File
+ * access (the logo) is the loader's part; everything here is pure.
+ */
+import AjvModule, { type ErrorObject } from "ajv";
+import addFormats from "ajv-formats";
+import { anchoredPattern, authorityEnd, isLoopbackUrl, placeholdersOf } from "./oauth-urls.js";
+import {
+  AUTH_TYPES,
+  FIELD_KEY_PATTERN,
+  PROVIDER_KEY_PATTERN,
+  type ProviderDefinition,
+  ProviderDefinition as ProviderDefinitionSchema,
+  type ProviderField,
+} from "./schema.js";
+
+// ajv is CommonJS: under NodeNext its class is the module's `default`.
+const Ajv = AjvModule.default;
+const ajv = new Ajv({ allErrors: true, discriminator: true, useDefaults: true, strict: true });
+addFormats.default(ajv, ["uri"]);
+const validateDefinition = ajv.compile<ProviderDefinition>(ProviderDefinitionSchema);
+
+/**
+ * Query parameters the OAuth2 flow sets itself; a file may not override them through
+ * `authorizationParams` (a fixed `redirect_uri` or `state` would break or bypass the flow).
+ */
+const RESERVED_AUTHORIZATION_PARAMS = new Set([
+  "client_id",
+  "redirect_uri",
+  "response_type",
+  "scope",
+  "state",
+  "code_challenge",
+  "code_challenge_method",
+]);
+
+const PATTERN_MEANINGS: Record<string, string> = {
+  [PROVIDER_KEY_PATTERN]: "must be lowercase letters and digits, words joined by single hyphens",
+  [FIELD_KEY_PATTERN]: "must start with a lowercase letter, then letters, digits or underscores",
+  "^https://": "must be an https URL",
+  "^https?://[^\\s]+$": "must be an https URL without spaces",
+  "^\\S+$": "must not contain spaces",
+  "^[a-z0-9][a-z0-9-]*\\.svg$": "must be a file name like `acme.svg` (lowercase, digits, hyphens)",
+};
+
+export type SchemaCheck =
+  | { readonly ok: true; readonly definition: ProviderDefinition }
+  | { readonly ok: false; readonly problems: string[] };
+
+/** Validates against the schema; on success the value has its defaults filled in. */
+export function checkSchema(value: unknown): SchemaCheck {
+  if (validateDefinition(value)) return { ok: true, definition: value };
+  const errors = validateDefinition.errors ?? [];
+  const patternFailed = new Set(errors.filter((e) => e.keyword === "pattern").map((e) => e.instancePath));
+  const problems = errors
+    .filter((error) => !(error.keyword === "format" && patternFailed.has(error.instancePath)))
+    .map(describeSchemaError);
+  return { ok: false, problems: [...new Set(problems)] };
+}
+
+function describeSchemaError(error: ErrorObject): string {
+  const at = jsonPath(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "required":
+      return `${joinPath(at, String(params.missingProperty))} is required`;
+    case "additionalProperties":
+      return `${joinPath(at, String(params.additionalProperty))} is not a known field`;
+    case "type":
+      return at ? `${at} must be ${withArticle(String(params.type))}` : "the file must contain a JSON object";
+    case "enum":
+      return `${at} must be one of: ${(params.allowedValues as unknown[]).join(", ")}`;
+    case "const":
+      return `${at} must be ${JSON.stringify(params.allowedValue)}`;
+    case "discriminator":
+      return params.tagValue === undefined
+        ? `${joinPath(at, String(params.tag))} is required`
+        : `${joinPath(at, String(params.tag))} must be one of: ${AUTH_TYPES.join(", ")}`;
+    case "pattern":
+      return `${at} ${PATTERN_MEANINGS[String(params.pattern)] ?? `must match ${String(params.pattern)}`}`;
+    case "format":
+      return `${at} must be a valid URL`;
+    case "minItems":
+    case "minLength":
+      return params.limit === 1 ? `${at} must not be empty` : `${at} ${error.message}`;
+    case "uniqueItems":
+      return `${at} must not repeat a value`;
+    default:
+      return `${at || "the file"} ${error.message ?? "is invalid"}`;
+  }
+}
+
+/** `/auth/fields/0/key` -> `auth.fields[0].key` */
+function jsonPath(pointer: string): string {
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((part) => part.replaceAll("~1", "/").replaceAll("~0", "~"))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : joinPath(path, part)), "");
+}
+
+function joinPath(path: string, property: string): string {
+  return path ? `${path}.${property}` : property;
+}
+
+function withArticle(type: string): string {
+  const names: Record<string, string> = {
+    string: "a string",
+    boolean: "a boolean (true or false)",
+    array: "an array",
+    object: "an object",
+    integer: "an integer",
+    number: "a number",
+  };
+  return names[type] ?? type;
+}
+
+/** The rules JSON Schema cannot state. `fileKey` is the file name without `.json`. */
+export function checkRules(
+  definition: ProviderDefinition,
+  fileKey: string,
+  options: { allowLoopbackUrls?: boolean } = {},
+): string[] {
+  const problems: string[] = [];
+  if (definition.key !== fileKey) {
+    problems.push(`key "${definition.key}" must equal the file name "${fileKey}"`);
+  }
+  const { auth } = definition;
+  if (auth.type === "oauth2") {
+    const setupFields = auth.setupFields ?? [];
+    problems.push(...fieldProblems(setupFields, "auth.setupFields"));
+    for (const [template, at] of [
+      [auth.authorizationUrl, "auth.authorizationUrl"],
+      [auth.tokenUrl, "auth.tokenUrl"],
+    ] as const) {
+      problems.push(...urlTemplateProblems(template, at, setupFields, options.allowLoopbackUrls === true));
+    }
+    for (const name of Object.keys(auth.authorizationParams ?? {})) {
+      if (RESERVED_AUTHORIZATION_PARAMS.has(name)) {
+        problems.push(`auth.authorizationParams.${name} is set by the OAuth2 flow and may not be overridden`);
+      }
+    }
+  } else {
+    problems.push(...fieldProblems(auth.fields, "auth.fields"));
+  }
+  if (auth.type === "basic") {
+    for (const required of ["username", "password"]) {
+      if (!auth.fields.some((field) => field.key === required)) {
+        problems.push(`auth.fields must include a "${required}" field (basic auth)`);
+      }
+    }
+  }
+  return problems;
+}
+
+function fieldProblems(fields: readonly ProviderField[], at: string): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  fields.forEach((field, index) => {
+    const path = `${at}[${index}]`;
+    if (seen.has(field.key)) problems.push(`${path}.key "${field.key}" is declared twice`);
+    seen.add(field.key);
+    if (field.type === "password" && !field.secret) {
+      problems.push(`${path} is a password field, so it must be secret`);
+    }
+    if (field.pattern !== undefined) {
+      try {
+        anchoredPattern(field.pattern);
+      } catch (error) {
+        problems.push(`${path}.pattern does not compile: ${(error as Error).message}`);
+      }
+    }
+  });
+  return problems;
+}
+
+function urlTemplateProblems(
+  template: string,
+  at: string,
+  setupFields: readonly ProviderField[],
+  allowLoopback: boolean,
+): string[] {
+  const problems: string[] = [];
+  const withoutPlaceholders = template.replace(/\{\{[a-zA-Z0-9_]+\}\}/g, "example");
+  if (/[{}]/.test(withoutPlaceholders)) {
+    problems.push(`${at} has a malformed placeholder (write {{fieldKey}})`);
+    return problems;
+  }
+  for (const key of new Set(placeholdersOf(template))) {
+    const field = setupFields.find((candidate) => candidate.key === key);
+    if (!field) {
+      problems.push(`${at} uses {{${key}}}, which auth.setupFields does not declare`);
+    } else if (!field.required || field.secret) {
+      problems.push(`auth.setupFields "${key}" is used in ${at}, so it must be required and not secret`);
+    }
+  }
+  if (template.slice(0, authorityEnd(template)).includes("@")) {
+    problems.push(`${at} may not contain credentials ("@") in its host`);
+  }
+  try {
+    const url = new URL(withoutPlaceholders);
+    if (url.protocol !== "https:" && !(allowLoopback && isLoopbackUrl(url))) {
+      problems.push(`${at} must be an https URL`);
+    }
+  } catch {
+    problems.push(`${at} is not a valid URL once its placeholders are filled`);
+  }
+  return problems;
+}

@@ -1,0 +1,97 @@
+/**
+ * A real OAuth 2.0 / OpenID Connect authorization server (panva's oidc-provider) on a free
+ * loopback port, with its development login and consent pages, one confidential client for
+ * Connect Hub, short-lived access tokens and refresh tokens. Also writes an operator provider
+ * folder that declares it to Connect Hub's catalog.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import Provider from "oidc-provider";
+import { freePort } from "./server.js";
+
+export interface TestIdentityProvider {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** An operator PROVIDERS_DIR declaring the provider as `test-idp`. */
+  providersDir: string;
+  /** Grants seen at the token endpoint, by grant type. */
+  grants: { authorization_code: number; refresh_token: number };
+  close(): Promise<void>;
+}
+
+export const TEST_PROVIDER_KEY = "test-idp";
+
+export async function startIdentityProvider(options: {
+  redirectUri: string;
+  accessTokenTtlSeconds?: number;
+}): Promise<TestIdentityProvider> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const clientId = "connect-hub";
+  const clientSecret = `secret-${crypto.randomUUID()}`;
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uris: [options.redirectUri],
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+        token_endpoint_auth_method: "client_secret_basic",
+      },
+    ],
+    features: { devInteractions: { enabled: true } },
+    pkce: { required: () => true },
+    scopes: ["openid", "offline_access", "profile"],
+    issueRefreshToken: async () => true,
+    ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600 },
+    findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+  });
+  const grants = { authorization_code: 0, refresh_token: 0 };
+  provider.on("grant.success", (ctx) => {
+    const grantType = (ctx.oidc.params as { grant_type?: string } | undefined)?.grant_type;
+    if (grantType === "authorization_code" || grantType === "refresh_token") grants[grantType] += 1;
+  });
+  const server: Server = createServer(provider.callback());
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+
+  const providersDir = mkdtempSync(path.join(tmpdir(), "connect-hub-providers-"));
+  mkdirSync(path.join(providersDir, "logos"));
+  writeFileSync(
+    path.join(providersDir, "logos", "test-idp.svg"),
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40" role="img" aria-label="Test IdP"><rect width="40" height="40" rx="8" fill="#5b21b6"/></svg>',
+  );
+  writeFileSync(
+    path.join(providersDir, `${TEST_PROVIDER_KEY}.json`),
+    JSON.stringify({
+      key: TEST_PROVIDER_KEY,
+      name: "Test Identity Provider",
+      categories: ["iam", "hris"],
+      description: "A local OpenID Connect server for tests.",
+      website: "https://example.com",
+      logo: "test-idp.svg",
+      auth: {
+        type: "oauth2",
+        authorizationUrl: `${issuer}/auth`,
+        tokenUrl: `${issuer}/token`,
+        scopes: ["openid", "offline_access"],
+        pkce: true,
+        issuer,
+        authorizationParams: { prompt: "consent" },
+        tokenAuthMethod: "client_secret_basic",
+        refresh: true,
+      },
+    }),
+  );
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    providersDir,
+    grants,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
