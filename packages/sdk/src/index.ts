@@ -1,1 +1,64 @@
+/**
+ * `@connect-hub/sdk`: a zero-dependency client for Connect Hub's Connect Sessions API, shaped
+ * like StackOne's SDKs (`hub.connectSessions.createConnectSession(request)`). It needs only
+ * the platform's `fetch`, `crypto` and `AbortController`, so it runs in Node 20+, browsers,
+ * Deno and Bun.
+ */
+export { ConnectHub } from "./connect-hub.js";
+export type {
+  AuthenticateConnectSessionResponse,
+  ConnectSessions,
+  CreateConnectSessionOptions,
+  CreateConnectSessionResponse,
+  ResponseMetadata,
+} from "./connect-sessions.js";
+export type {
+  ConnectHubOptions,
+  DebugLogger,
+  Fetch,
+  HookContext,
+  Hooks,
+  RequestOptions,
+  Security,
+} from "./core/options.js";
+export {
+  type BackoffStrategy,
+  DEFAULT_BACKOFF,
+  DEFAULT_RETRY_CODES,
+  type RetryConfig,
+} from "./core/retries.js";
+export {
+  Categories,
+  type ConnectSession,
+  type ConnectSessionAuthenticate,
+  type ConnectSessionCreate,
+  ConnectSessionStatus,
+  type ConnectSessionTokenAuthLink,
+  type OpenEnum,
+  Type,
+} from "./models/connect-sessions.js";
+export {
+  ApiErrorResponse,
+  BadGatewayResponse,
+  BadRequestResponse,
+  ConflictResponse,
+  ConnectHubError,
+  ConnectionError,
+  type ErrorEnvelope,
+  ForbiddenResponse,
+  HttpError,
+  type HttpErrorDetails,
+  InternalServerErrorResponse,
+  NotFoundResponse,
+  NotImplementedResponse,
+  RequestAbortedError,
+  RequestTimedOutResponse,
+  RequestTimeoutError,
+  ResponseValidationError,
+  SDKError,
+  TooManyRequestsResponse,
+  UnauthorizedResponse,
+  UnprocessableEntityResponse,
+} from "./models/errors.js";
+
 export const SDK_VERSION = "0.1.0";
