@@ -247,12 +247,20 @@ function showProvider(model, provider, token, canGoBack) {
       name: field.key,
       type: field.type,
       required: field.required,
-      pattern: field.pattern ?? undefined,
       placeholder: field.placeholder ?? undefined,
       autocomplete: field.secret ? "off" : undefined,
       spellcheck: "false",
       "aria-describedby": help ? `${id}-help` : undefined,
     });
+    if (field.pattern) {
+      // Checked here rather than with the `pattern` attribute, whose `v`-flag syntax rejects
+      // some patterns that the server's `u`-flag check accepts: both sides must agree.
+      const pattern = new RegExp(`^(?:${field.pattern})$`, "u");
+      const patterned = /** @type {HTMLInputElement} */ (input);
+      patterned.addEventListener("input", () =>
+        patterned.setCustomValidity(patterned.value === "" || pattern.test(patterned.value) ? "" : "pattern"),
+      );
+    }
     form.append(
       h("div", { class: "field" }, [
         h("label", { for: id }, [field.label, field.required ? "" : " (optional)"]),

@@ -12,7 +12,6 @@ import type { IntegrationService } from "../integrations/service.js";
 import { type OAuthTokenClient, OAuthTokenError, type TokenSet } from "../oauth/token-client.js";
 import { OutboundRequestError } from "../outbound/client.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
-import { resolveOAuthUrls } from "../providers/oauth-urls.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
 import { type AccountService, credentialsContext } from "./service.js";
 import * as store from "./store.js";
@@ -120,7 +119,7 @@ export class CredentialService {
     try {
       tokens = await this.tokens.refresh(
         {
-          tokenUrl: resolveOAuthUrls(provider, setup).tokenUrl,
+          tokenUrl: this.catalog.resolveOAuthUrls(provider, setup).tokenUrl,
           clientId: client.clientId,
           clientSecret: client.clientSecret,
           authMethod: provider.auth.tokenAuthMethod ?? "client_secret_basic",

@@ -37,11 +37,16 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startTestServer(
-  options: { env?: Record<string, string>; clock?: Clock; logStream?: NodeJS.WritableStream } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    logStream?: NodeJS.WritableStream;
+    port?: number;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "connect-hub-test-"));
   const databaseFile = path.join(dataDir, "connect-hub.sqlite");
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = loadConfig({
     PORT: String(port),
     HOST: "127.0.0.1",

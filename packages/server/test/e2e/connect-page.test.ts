@@ -1,0 +1,311 @@
+/**
+ * End to end in a real browser: Debian's Chromium, Connect Hub over real HTTP on a real SQLite
+ * file, and a real OAuth2 authorization server (oidc-provider) for the OAuth flows.
+ */
+import { createServer, type Server } from "node:http";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { adminRequest, createSession } from "../support/hub.js";
+import {
+  startIdentityProvider,
+  TEST_PROVIDER_KEY,
+  type TestIdentityProvider,
+} from "../support/identity-provider.js";
+import { freePort, startTestServer, type TestServer } from "../support/server.js";
+import { launchChromium, screenshot } from "./browser.js";
+
+let hub: TestServer;
+let idp: TestIdentityProvider;
+let apiKey: string;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let embedder: Server;
+let allowedOrigin: string;
+let strangerOrigin: string;
+/** Moves the hub's clock forward, to bring an access token near its expiry. */
+let clockOffsetMs = 0;
+
+const admin = (method: string, path: string, body?: unknown) => adminRequest(hub, apiKey, method, path, body);
+
+/** The SaaS product's page: opens the auth link in a popup and records the messages it gets. */
+const EMBEDDER_PAGE = `<!doctype html><html><body>
+<button id="open">Connect</button>
+<script>
+  window.messages = [];
+  window.addEventListener("message", (event) => window.messages.push({ origin: event.origin, data: event.data }));
+  document.getElementById("open").addEventListener("click", () => {
+    window.open(new URLSearchParams(location.search).get("link"), "connect", "popup,width=480,height=720");
+  });
+</script></body></html>`;
+
+beforeAll(async () => {
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  idp = await startIdentityProvider({
+    redirectUri: `${publicUrl}/connect/oauth/callback`,
+    accessTokenTtlSeconds: 120,
+  });
+  hub = await startTestServer({
+    port,
+    clock: () => new Date(Date.now() + clockOffsetMs),
+    env: {
+      PUBLIC_URL: publicUrl,
+      PROVIDERS_DIR: idp.providersDir,
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true",
+      RATE_LIMIT_PER_MINUTE: "100000",
+    },
+  });
+  apiKey = await hub.createApiKey();
+  await admin("PUT", `/integrations/${TEST_PROVIDER_KEY}`, {
+    client_id: idp.clientId,
+    client_secret: idp.clientSecret,
+  });
+  await admin("PUT", "/integrations/bamboohr", {});
+  await admin("PUT", "/integrations/ashby", {});
+
+  const embedderPort = await freePort();
+  embedder = createServer((_req, res) =>
+    res.writeHead(200, { "content-type": "text/html" }).end(EMBEDDER_PAGE),
+  );
+  await new Promise<void>((resolve) => embedder.listen(embedderPort, "127.0.0.1", resolve));
+  allowedOrigin = `http://localhost:${embedderPort}`;
+  strangerOrigin = `http://127.0.0.1:${embedderPort}`;
+  await admin("PATCH", "/project", { allowed_origins: [allowedOrigin] });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => embedder?.close(resolve));
+  await hub?.close();
+  await idp?.close();
+});
+
+beforeEach(async () => {
+  context = await browser.newContext({ viewport: { width: 480, height: 800 } });
+  page = await context.newPage();
+});
+afterEach(() => context.close());
+
+async function authorizeAtIdentityProvider(target: Page, options: { cancel?: boolean } = {}) {
+  await target.waitForURL((url) => url.origin === idp.issuer);
+  await target.waitForSelector('input[name="login"], button:has-text("Continue")');
+  if (await target.locator('input[name="login"]').count()) {
+    await target.fill('input[name="login"]', "jane");
+    await target.fill('input[name="password"]', "any-password");
+    await screenshot(target, "idp-login");
+    await target.click("button.login-submit");
+    await target.waitForSelector("text=Continue");
+  }
+  await screenshot(target, "idp-consent");
+  if (options.cancel) await target.click("text=[ Cancel ]");
+  else await target.click("button.login-submit");
+}
+
+describe("the connect page", () => {
+  it("connects an API-key account from the auth link, and the account is listed", async () => {
+    const session = await createSession(hub, apiKey, {
+      origin_owner_id: "browser-1",
+      origin_owner_name: "Browser One",
+    });
+    await page.goto(session.auth_link_url);
+    await page.getByRole("heading", { name: "Connect your account" }).waitFor();
+    expect(page.url()).not.toContain("token=");
+    expect(page.url()).toBe(`${hub.config.publicUrl}/connect?session=${session.id}`);
+    await screenshot(page, "connect-picker");
+    expect(await page.locator("button.provider").count()).toBe(3);
+
+    await page.getByRole("button", { name: /BambooHR/ }).click();
+    await page.getByRole("heading", { name: "Connect BambooHR" }).waitFor();
+    await page.getByLabel("Company subdomain").fill("not valid!");
+    await page.getByLabel("API key").fill("bamboo-browser-key");
+    await page.getByRole("button", { name: "Connect", exact: true }).click();
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").textContent()).toBe(
+      "Company subdomain: this is not in the expected format.",
+    );
+    await screenshot(page, "connect-form-error");
+
+    await page.getByLabel("Company subdomain").fill("acme");
+    await screenshot(page, "connect-form");
+    await page.getByRole("button", { name: "Connect", exact: true }).click();
+    await page.getByRole("heading", { name: "BambooHR is connected" }).waitFor();
+    await screenshot(page, "connect-success");
+
+    const accounts = await admin("GET", "/accounts?origin_owner_id=browser-1");
+    expect(accounts.body).toHaveLength(1);
+    expect(accounts.body[0]).toMatchObject({
+      provider: "bamboohr",
+      setup_information: { subdomain: "acme" },
+    });
+    const credentials = await admin("GET", `/accounts/${accounts.body[0]?.id}/credentials`);
+    expect(credentials.body.credentials).toEqual({ subdomain: "acme", api_key: "bamboo-browser-key" });
+  });
+
+  it("searches and filters by category when the list is long", async () => {
+    for (const provider of ["greenhouse", "lever", "workable", "teamtailor", "hibob"]) {
+      await admin(
+        "PUT",
+        `/integrations/${provider}`,
+        provider === "lever" ? { client_id: "x", client_secret: "y" } : {},
+      );
+    }
+    const session = await createSession(hub, apiKey, { origin_owner_id: "browser-search" });
+    await page.goto(session.auth_link_url);
+    await page.getByRole("searchbox").waitFor();
+    expect(await page.locator("button.provider").count()).toBe(8);
+    await page.getByRole("searchbox").fill("green");
+    expect(await page.locator("button.provider").allInnerTexts()).toEqual([
+      expect.stringContaining("Greenhouse"),
+    ]);
+    await page.getByRole("searchbox").fill("");
+    await page.getByRole("tab", { name: "ATS" }).click();
+    expect(await page.locator("button.provider").count()).toBe(5);
+    await screenshot(page, "connect-search");
+    for (const provider of ["greenhouse", "lever", "workable", "teamtailor", "hibob"]) {
+      await admin("DELETE", `/integrations/${provider}`);
+    }
+  });
+
+  it("says clearly that an expired link has expired", async () => {
+    const session = await createSession(hub, apiKey, { expires_in: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const response = await page.goto(session.auth_link_url);
+    expect(response?.status()).toBe(401);
+    await page.getByRole("heading", { name: "This link has expired" }).waitFor();
+    await screenshot(page, "connect-expired");
+  });
+
+  it("connects through OAuth2 with PKCE, then refreshes once under concurrent credential calls", async () => {
+    const session = await createSession(hub, apiKey, {
+      origin_owner_id: "oauth-1",
+      provider: TEST_PROVIDER_KEY,
+    });
+    await page.goto(session.auth_link_url);
+    await page.getByRole("heading", { name: "Connect Test Identity Provider" }).waitFor();
+    await screenshot(page, "connect-oauth-start");
+    await page.getByRole("button", { name: "Continue to Test Identity Provider" }).click();
+    await authorizeAtIdentityProvider(page);
+    await page.getByRole("heading", { name: "Test Identity Provider is connected" }).waitFor();
+    await screenshot(page, "connect-oauth-success");
+    expect(idp.grants.authorization_code).toBe(1);
+
+    const authenticated = await admin("POST", "/connect_sessions/authenticate", { token: session.token });
+    expect(authenticated.body).toMatchObject({
+      status: "completed",
+      account: { provider: TEST_PROVIDER_KEY },
+    });
+    const accountId = (authenticated.body.account as { id: string }).id;
+
+    const fresh = await admin("GET", `/accounts/${accountId}/credentials`);
+    expect(idp.grants.refresh_token).toBe(0);
+    clockOffsetMs = 100_000;
+    const calls = await Promise.all(
+      Array.from({ length: 6 }, () => admin("GET", `/accounts/${accountId}/credentials`)),
+    );
+    expect(calls.map((c) => c.status)).toEqual(Array(6).fill(200));
+    clockOffsetMs = 0;
+    expect(idp.grants.refresh_token).toBe(1);
+    const tokens = new Set(calls.map((c) => (c.body.credentials as { access_token: string }).access_token));
+    expect(tokens.size).toBe(1);
+    expect(tokens.has((fresh.body.credentials as { access_token: string }).access_token)).toBe(false);
+    expect(calls[0]?.body.credentials).not.toHaveProperty("refresh_token");
+    expect(calls[0]?.body).toMatchObject({ auth_type: "oauth2", credentials: { token_type: "Bearer" } });
+  });
+
+  it("shows a cancelled consent in words and lets the user try again", async () => {
+    const session = await createSession(hub, apiKey, {
+      origin_owner_id: "oauth-cancel",
+      provider: TEST_PROVIDER_KEY,
+    });
+    await page.goto(session.auth_link_url);
+    await page.getByRole("button", { name: "Continue to Test Identity Provider" }).click();
+    await authorizeAtIdentityProvider(page, { cancel: true });
+    await page.getByRole("heading", { name: "Authorization cancelled" }).waitFor();
+    expect(await page.locator("main").textContent()).toContain("Nothing was connected");
+    await screenshot(page, "connect-oauth-cancelled");
+    await page.getByRole("button", { name: "Try again" }).click();
+    await page.getByRole("button", { name: "Continue to Test Identity Provider" }).waitFor();
+    const status = await admin("POST", "/connect_sessions/authenticate", { token: session.token });
+    expect(status.body.status).toBe("pending");
+  });
+
+  it("re-authorizes an existing account with account_id, keeping its id", async () => {
+    const first = await createSession(hub, apiKey, {
+      origin_owner_id: "oauth-reauth",
+      provider: TEST_PROVIDER_KEY,
+    });
+    await page.goto(first.auth_link_url);
+    await page.getByRole("button", { name: "Continue to Test Identity Provider" }).click();
+    await authorizeAtIdentityProvider(page);
+    await page.getByRole("heading", { name: "Test Identity Provider is connected" }).waitFor();
+    const accountId = (
+      (await admin("POST", "/connect_sessions/authenticate", { token: first.token })).body.account as {
+        id: string;
+      }
+    ).id;
+    const before = await admin("GET", `/accounts/${accountId}`);
+
+    const again = await createSession(hub, apiKey, {
+      origin_owner_id: "oauth-reauth",
+      account_id: accountId,
+      multiple: true,
+    });
+    await page.goto(again.auth_link_url);
+    await page.getByRole("heading", { name: "Reconnect Test Identity Provider" }).waitFor();
+    await screenshot(page, "connect-reauthorize");
+    await page.getByRole("button", { name: "Continue to Test Identity Provider" }).click();
+    await authorizeAtIdentityProvider(page);
+    await page.getByRole("heading", { name: "Test Identity Provider is connected" }).waitFor();
+    const reauthorized = await admin("POST", "/connect_sessions/authenticate", { token: again.token });
+    expect(reauthorized.body.account).toEqual({ id: accountId, provider: TEST_PROVIDER_KEY });
+    expect((await admin("GET", "/accounts?origin_owner_id=oauth-reauth")).body).toHaveLength(1);
+    expect((await admin("GET", `/accounts/${accountId}`)).body.updated_at).not.toBe(before.body.updated_at);
+  });
+
+  it("refuses a replayed OAuth callback", async () => {
+    const session = await createSession(hub, apiKey, {
+      origin_owner_id: "oauth-replay",
+      provider: TEST_PROVIDER_KEY,
+    });
+    await page.goto(session.auth_link_url);
+    await page.getByRole("button", { name: "Continue to Test Identity Provider" }).click();
+    await authorizeAtIdentityProvider(page);
+    await page.getByRole("heading", { name: "Test Identity Provider is connected" }).waitFor();
+    const callbackUrl = page.url();
+    expect(callbackUrl).toContain("/connect/oauth/callback?");
+    await page.goto(callbackUrl);
+    await page.getByRole("heading", { name: "This authorization has expired" }).waitFor();
+  });
+
+  it("posts the connection to the opener at the allowed origin only", async () => {
+    for (const origin of [allowedOrigin, strangerOrigin]) {
+      const session = await createSession(hub, apiKey, {
+        origin_owner_id: `popup-${origin}`,
+        provider: "ashby",
+        multiple: true,
+      });
+      const opener = await context.newPage();
+      await opener.goto(`${origin}/?link=${encodeURIComponent(session.auth_link_url)}`);
+      const [popup] = await Promise.all([opener.waitForEvent("popup"), opener.click("#open")]);
+      await popup.getByLabel("API key").fill("popup-key");
+      await popup.getByRole("button", { name: "Connect", exact: true }).click();
+      await popup.getByRole("heading", { name: "Ashby is connected" }).waitFor();
+      await screenshot(popup, "connect-popup-success");
+      await popup.getByRole("button", { name: "Close" }).click();
+      await opener.waitForTimeout(300);
+      const messages = await opener.evaluate(() => (window as unknown as { messages: unknown[] }).messages);
+      if (origin === allowedOrigin) {
+        const account = (await admin("POST", "/connect_sessions/authenticate", { token: session.token })).body
+          .account;
+        expect(messages).toEqual([
+          { origin: hub.config.publicUrl, data: { type: "connect-hub:account-connected", account } },
+          { origin: hub.config.publicUrl, data: { type: "connect-hub:closed" } },
+        ]);
+      } else {
+        expect(messages).toEqual([]);
+      }
+    }
+  });
+});
