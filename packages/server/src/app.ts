@@ -114,7 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
 
   const tenancy = new TenancyService(db.kysely, clock);
-  const connectSessions = new ConnectSessionService(db.kysely, clock, {
+  const connectSessions = new ConnectSessionService(db, clock, {
     publicUrl: config.publicUrl,
     organizationIdType: config.organizationIdType,
   });

@@ -5,6 +5,7 @@
 import type { Kysely } from "kysely";
 import type { OrganizationIdType } from "../config.js";
 import { hashToken, issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
+import type { Db } from "../db/database.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import { runIdempotently } from "../idempotency/service.js";
@@ -47,7 +48,7 @@ export const INVALID_SESSION_TOKEN_MESSAGE =
 
 export class ConnectSessionService {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly db: Db,
     private readonly clock: Clock,
     private readonly options: { publicUrl: string; organizationIdType: OrganizationIdType },
   ) {}
@@ -89,7 +90,7 @@ export class ConnectSessionService {
       };
     };
 
-    if (idempotencyKey === undefined) return { session: await create(this.db), replayed: false };
+    if (idempotencyKey === undefined) return { session: await this.db.writes.run(create), replayed: false };
     const outcome = await runIdempotently(
       this.db,
       this.clock,
@@ -108,7 +109,7 @@ export class ConnectSessionService {
   async authenticateConnectSession(principal: Principal, token: string): Promise<ConnectSessionView> {
     const row = token.startsWith(TOKEN_PREFIX.connectSession)
       ? await store.findLiveConnectSessionByTokenHash(
-          this.db,
+          this.db.kysely,
           principal.projectId,
           hashToken(token),
           isoTimestamp(this.clock()),
