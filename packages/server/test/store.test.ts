@@ -13,6 +13,7 @@ import { hashToken } from "../src/crypto/tokens.js";
 import { type Db, migrateToLatest, openDatabase, pendingMigrations } from "../src/db/database.js";
 import { isUniqueViolation } from "../src/db/dialect.js";
 import * as idempotency from "../src/idempotency/store.js";
+import { Sweeper } from "../src/maintenance/sweeper.js";
 import { TenancyService } from "../src/tenancy/service.js";
 import * as tenancy from "../src/tenancy/store.js";
 import {
@@ -226,6 +227,102 @@ for (const dialect of TEST_DIALECTS) {
           .where("origin_owner_id", "=", "survivor")
           .execute();
         expect(survivors).toHaveLength(5);
+      });
+    });
+
+    describe("sweeping", () => {
+      const sweeperConfig = { intervalSeconds: 0, batchSize: 7, sessionRetentionSeconds: 3600 };
+      const at = (iso: string) => () => new Date(iso);
+      const statusCounts = async (owner: string) => {
+        const rows = await db.kysely
+          .selectFrom("connect_sessions")
+          .select("status")
+          .where("origin_owner_id", "=", owner)
+          .execute();
+        return rows.reduce<Record<string, number>>((counts, row) => {
+          counts[row.status] = (counts[row.status] ?? 0) + 1;
+          return counts;
+        }, {});
+      };
+
+      it("marks expired sessions first, deletes them only after the retention period", async () => {
+        const owner = `sweep-${crypto.randomUUID()}`;
+        for (let i = 0; i < 20; i++) {
+          await sessions.insertConnectSession(
+            db.kysely,
+            newSession(projectId, { origin_owner_id: owner, expires_at: i < 17 ? NOW : LATER }),
+          );
+        }
+        // At NOW, 17 sessions have expired: marked in batches of 7, none deleted yet.
+        const first = await new Sweeper(db, sweeperConfig, { clock: at(NOW) }).sweepOnce();
+        expect(first.expire_connect_sessions).toBe(17);
+        expect(first.delete_expired_connect_sessions).toBe(0);
+        expect(await statusCounts(owner)).toEqual({ expired: 17, pending: 3 });
+        // Half an hour later: still inside the retention period.
+        await new Sweeper(db, sweeperConfig, { clock: at("2026-11-25T12:30:00.000Z") }).sweepOnce();
+        expect(await statusCounts(owner)).toEqual({ expired: 17, pending: 3 });
+        // One hour after expiry the 17 go; the 3 others expire (at LATER) and are only marked.
+        const later = await new Sweeper(db, sweeperConfig, { clock: at(LATER) }).sweepOnce();
+        expect(later.delete_expired_connect_sessions).toBeGreaterThanOrEqual(17);
+        expect(await statusCounts(owner)).toEqual({ expired: 3 });
+      });
+
+      it("deletes expired idempotency records and keeps live ones", async () => {
+        const insert = (key: string, expiresAt: string) =>
+          idempotency.insertIdempotencyRecord(db.kysely, {
+            project_id: projectId,
+            idempotency_key: hashToken(key),
+            operation: "op",
+            request_hash: "h",
+            response_status: 201,
+            response_body: "sealed",
+            created_at: NOW,
+            expires_at: expiresAt,
+          });
+        const live = crypto.randomUUID();
+        await insert(live, "2026-11-26T12:00:00.000Z");
+        for (let i = 0; i < 10; i++) await insert(crypto.randomUUID(), "2026-11-25T11:00:00.000Z");
+        const report = await new Sweeper(db, sweeperConfig, { clock: at(NOW) }).sweepOnce();
+        expect(report.delete_expired_idempotency_records).toBeGreaterThanOrEqual(10);
+        const left = await db.kysely
+          .selectFrom("idempotency_keys")
+          .select("expires_at")
+          .where("expires_at", "<=", NOW)
+          .execute();
+        expect(left).toEqual([]);
+        expect(
+          await idempotency.findLiveIdempotencyRecord(db.kysely, projectId, hashToken(live), NOW),
+        ).toBeDefined();
+      });
+
+      it("lets several sweepers run at once, each row handled once", async () => {
+        const owner = `concurrent-${crypto.randomUUID()}`;
+        const rows = Array.from({ length: 60 }, () =>
+          newSession(projectId, { origin_owner_id: owner, expires_at: "2026-11-24T00:00:00.000Z" }),
+        );
+        await db.kysely.insertInto("connect_sessions").values(rows).execute();
+        // Separate connections where the database has them, as separate processes would.
+        const url = postgres?.url ?? `file:${path.join(dataDir, "store.sqlite")}`;
+        const others = [
+          openDatabase(loadConfig({ DATABASE_URL: url }).database),
+          openDatabase(loadConfig({ DATABASE_URL: url }).database),
+        ];
+        try {
+          const reports = await Promise.all(
+            [db, ...others].map((handle) =>
+              new Sweeper(
+                handle,
+                { ...sweeperConfig, sessionRetentionSeconds: 0 },
+                { clock: at(NOW) },
+              ).sweepOnce(),
+            ),
+          );
+          const marked = reports.reduce((sum, report) => sum + (report.expire_connect_sessions ?? 0), 0);
+          expect(marked).toBeGreaterThanOrEqual(60);
+          expect(await statusCounts(owner)).toEqual({});
+        } finally {
+          await Promise.all(others.map((other) => other.close()));
+        }
       });
     });
   });

@@ -9,6 +9,7 @@ import type {
   Kysely,
   PostgresPool,
   PostgresPoolClient,
+  SelectQueryBuilder,
   SqliteDatabase,
   SqliteStatement,
 } from "kysely";
@@ -34,6 +35,19 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 export type AnyDb = Kysely<unknown>;
+
+/**
+ * For a sweep's "which rows" subquery: on PostgreSQL, rows another process is sweeping right
+ * now are skipped rather than waited for (`for update skip locked`), so concurrent sweepers
+ * share the work; SQLite has one writer at a time and needs nothing.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any select query, whatever its tables and columns.
+export function skipLockedRows<QB extends SelectQueryBuilder<any, any, any>>(
+  query: QB,
+  dialect: DialectName,
+): QB {
+  return dialect === "postgres" ? (query.forUpdate().skipLocked() as QB) : query;
+}
 
 const STATEMENT_CACHE_LIMIT = 500;
 

@@ -5,12 +5,14 @@
 import type { Migration, MigrationProvider } from "kysely";
 import type { DialectName } from "../dialect.js";
 import { initial } from "./2026-11-25-0001-initial.js";
+import { sweepIndexes } from "./2026-11-26-0001-sweep-indexes.js";
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
       return {
         "2026-11-25-0001-initial": initial(dialect),
+        "2026-11-26-0001-sweep-indexes": sweepIndexes,
       };
     },
   };
