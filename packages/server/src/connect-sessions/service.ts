@@ -50,7 +50,12 @@ export class ConnectSessionService {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-    private readonly options: { publicUrl: string; organizationIdType: OrganizationIdType },
+    private readonly options: {
+      publicUrl: string;
+      organizationIdType: OrganizationIdType;
+      /** Called once per session created (after its commit; not for replays). */
+      onSessionCreated?: () => void;
+    },
   ) {}
 
   async createConnectSession(
@@ -90,7 +95,11 @@ export class ConnectSessionService {
       };
     };
 
-    if (idempotencyKey === undefined) return { session: await this.db.writes.run(create), replayed: false };
+    if (idempotencyKey === undefined) {
+      const session = await this.db.writes.run(create);
+      this.options.onSessionCreated?.();
+      return { session, replayed: false };
+    }
     const outcome = await runIdempotently(
       this.db,
       this.clock,
@@ -102,6 +111,7 @@ export class ConnectSessionService {
       },
       create,
     );
+    if (!outcome.replayed) this.options.onSessionCreated?.();
     return { session: outcome.body, replayed: outcome.replayed };
   }
 
