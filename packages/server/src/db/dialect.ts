@@ -3,15 +3,16 @@
  * written once.
  */
 import { createHash } from "node:crypto";
-import type {
-  ColumnDefinitionBuilder,
-  CreateTableBuilder,
-  Kysely,
-  PostgresPool,
-  PostgresPoolClient,
-  SelectQueryBuilder,
-  SqliteDatabase,
-  SqliteStatement,
+import {
+  type ColumnDefinitionBuilder,
+  type CreateTableBuilder,
+  type Kysely,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type SelectQueryBuilder,
+  type SqliteDatabase,
+  type SqliteStatement,
+  sql,
 } from "kysely";
 import type pg from "pg";
 
@@ -35,6 +36,18 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 export type AnyDb = Kysely<unknown>;
+
+/**
+ * After rows were inserted with explicit ids, moves the table's id counter past them. SQLite
+ * does this by itself (AUTOINCREMENT keeps the largest id seen); PostgreSQL's sequence does not.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: works on any schema's transaction.
+export async function resetIdSequence(db: Kysely<any>, dialect: DialectName, table: string): Promise<void> {
+  if (dialect !== "postgres") return;
+  await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(
+    db,
+  );
+}
 
 /**
  * For a sweep's "which rows" subquery: on PostgreSQL, rows another process is sweeping right
