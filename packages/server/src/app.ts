@@ -5,7 +5,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import helmet from "@fastify/helmet";
-import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -19,11 +18,11 @@ import { connectSessionRoutes } from "./connect-sessions/routes.js";
 import { ConnectSessionService } from "./connect-sessions/service.js";
 import { loadSecretBox } from "./crypto/keyring.js";
 import type { SecretBox } from "./crypto/secrets.js";
-import { hashToken } from "./crypto/tokens.js";
 import type { Db } from "./db/database.js";
-import { apiKeyFromHeader, requireApiKey } from "./http/auth.js";
+import { requireApiKey } from "./http/auth.js";
 import { ApiError, errorBody, errorHandler, sendError } from "./http/errors.js";
 import { loggerOptions } from "./http/logging.js";
+import { registerRateLimit } from "./http/rate-limit.js";
 import { ErrorResponse } from "./http/schema-types.js";
 import { validatorCompiler } from "./http/validation.js";
 import { hubRoutes } from "./hub/routes.js";
@@ -31,7 +30,10 @@ import { HubService } from "./hub/service.js";
 import { integrationRoutes } from "./integrations/routes.js";
 import { INTEGRATION_SHARED_SCHEMAS } from "./integrations/schema.js";
 import { IntegrationService } from "./integrations/service.js";
+import { Sweeper } from "./maintenance/sweeper.js";
 import { OAuthTokenClient } from "./oauth/token-client.js";
+import { healthRoutes } from "./ops/health.js";
+import { registerMetrics } from "./ops/metrics.js";
 import { OutboundClient } from "./outbound/client.js";
 import { loadProviderCatalog, type ProviderCatalog } from "./providers/catalog.js";
 import { TenancyService } from "./tenancy/service.js";
@@ -61,6 +63,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     serverFactory: serverWithRequestTimeout(config.requestTimeoutSeconds),
     clientErrorHandler: answerClientError,
     return503OnClosing: true,
+    // A hop count trusts that many proxies nearest to the server (as Express does).
+    trustProxy:
+      typeof config.trustProxy === "number"
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
     forceCloseConnections: "idle",
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -97,25 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     hsts: new URL(config.publicUrl).protocol === "https:",
   });
 
-  await app.register(rateLimit, {
-    global: true,
-    max: config.rateLimitPerMinute,
-    timeWindow: 60_000,
-    // Per API key when one is sent, otherwise per client address; the key itself is hashed so
-    // the limiter's memory holds no secret.
-    keyGenerator: (request) => {
-      const key = apiKeyFromHeader(request.headers.authorization);
-      return key ? `key:${hashToken(key)}` : `ip:${request.ip}`;
-    },
-    errorResponseBuilder: (_request, context) =>
-      new ApiError(
-        429,
-        `Too many requests: the limit is ${context.max} a minute; retry after ${context.after}`,
-        {
-          retryAfterSeconds: Math.max(1, Math.ceil(context.ttl / 1000)),
-        },
-      ),
-  });
+  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl });
 
   await app.register(swagger, {
     openapi: {
@@ -144,16 +133,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onClose", () => outbound.close());
   const tokens = new OAuthTokenClient(outbound, clock);
 
-  const tenancy = new TenancyService(db.kysely, clock);
   const integrations = new IntegrationService(db.kysely, catalog, secrets, clock);
   const accounts = new AccountService(db.kysely, catalog, secrets, clock);
+  const metrics = registerMetrics(app, db, config.metrics);
+  const tenancy = new TenancyService(db.kysely, clock, { apiKeyCacheSeconds: config.apiKeyCacheSeconds });
+  const connectSessions = new ConnectSessionService(db, clock, {
+    publicUrl: config.publicUrl,
+    organizationIdType: config.organizationIdType,
+    onSessionCreated: metrics.sessionCreated,
+  });
   const context = {
     config,
     catalog,
-    connectSessions: new ConnectSessionService(db.kysely, clock, {
-      publicUrl: config.publicUrl,
-      organizationIdType: config.organizationIdType,
-    }),
+    connectSessions,
     accounts,
     credentials: new CredentialService(db.kysely, accounts, integrations, catalog, secrets, tokens, clock),
     integrations,
@@ -176,9 +168,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(integrationRoutes(context));
   await app.register(hubRoutes(context));
 
-  app.get("/healthz", { schema: { hide: true }, config: { rateLimit: false } }, async () => ({
-    status: "ok",
-  }));
+  await healthRoutes(app, db);
+
+  const sweeper = new Sweeper(db, config.sweeper, { clock, log: app.log });
+  app.addHook("onReady", async () => sweeper.start());
+  app.addHook("onClose", () => sweeper.stop());
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   return app;

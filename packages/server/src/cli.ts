@@ -3,7 +3,8 @@
  * capture goes to standard output alone (e.g. the new API key); everything else to stderr.
  */
 import { Command, CommanderError } from "commander";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, parseDatabaseUrl } from "./config.js";
+import { CopyError, copyDatabase } from "./db/copy.js";
 import { type Db, migrateToLatest, openDatabase } from "./db/database.js";
 import { serve } from "./main.js";
 import { DEFAULT_ORGANIZATION, DEFAULT_PROJECT, TenancyService } from "./tenancy/service.js";
@@ -18,7 +19,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`connect-hub: ${message}\n`);
-    if (!(error instanceof ConfigError)) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
+    const expected = error instanceof ConfigError || error instanceof CopyError;
+    if (!expected) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
     process.exitCode = 1;
   }
 }
@@ -93,6 +95,26 @@ function buildProgram(): Command {
         process.stderr.write(`revoked ${keyId}\n`);
       }),
     );
+  program
+    .command("db")
+    .description("move data between databases")
+    .command("copy")
+    .description("copy every row from one database into a new, empty one (e.g. SQLite to PostgreSQL)")
+    .requiredOption("--from <url>", "the source DATABASE_URL (file:PATH, sqlite:PATH or postgres://...)")
+    .requiredOption("--to <url>", "the target DATABASE_URL; must be empty")
+    .action(async (options: { from: string; to: string }) => {
+      const from = openDatabase(parseDatabaseUrl(options.from, 2));
+      const to = openDatabase(parseDatabaseUrl(options.to, 2));
+      try {
+        await copyDatabase(from, to, {
+          onTable: (table, rows) => process.stderr.write(`copied ${rows} rows of ${table}\n`),
+        });
+        process.stderr.write("copy complete\n");
+      } finally {
+        await from.close();
+        await to.close();
+      }
+    });
   return program;
 }
 

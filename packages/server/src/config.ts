@@ -35,11 +35,37 @@ export interface Config {
     /** Only for tests and closed networks: lets outbound calls reach private addresses. */
     readonly allowPrivateNetworks: boolean;
   };
+  /** Shares rate-limit counters between processes when set; in memory otherwise. */
+  readonly redisUrl: string | undefined;
+  /** Which proxies to believe about the client address (Fastify's `trustProxy`). */
+  readonly trustProxy: TrustProxy;
+  /** Seconds an API key lookup may be served from memory: the most a revocation waits. */
+  readonly apiKeyCacheSeconds: number;
+  readonly sweeper: SweeperConfig;
+  readonly metrics: MetricsConfig;
+}
+
+/** `false` (the socket's address), `true` (the left-most X-Forwarded-For), a hop count, or addresses/CIDRs. */
+export type TrustProxy = boolean | number | string;
+
+export interface SweeperConfig {
+  /** Seconds between sweeps; 0 turns sweeping off in this process. */
+  readonly intervalSeconds: number;
+  /** Rows touched per statement, so no sweep holds a lock for long. */
+  readonly batchSize: number;
+  /** Seconds an expired session is kept (marked `expired`) before it is deleted. */
+  readonly sessionRetentionSeconds: number;
+}
+
+export interface MetricsConfig {
+  readonly enabled: boolean;
+  /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
+  readonly token: string | undefined;
 }
 
 export type DatabaseConfig =
   | { readonly dialect: "sqlite"; readonly file: string }
-  | { readonly dialect: "postgres"; readonly url: string };
+  | { readonly dialect: "postgres"; readonly url: string; readonly poolSize: number };
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -54,7 +80,7 @@ export function loadConfig(env: Env = process.env): Config {
   const port = integerSetting(env, "PORT", 4000, 0, 65535);
   const host = env.HOST?.trim() || "0.0.0.0";
   const publicUrl = parsePublicUrl(env.PUBLIC_URL, port);
-  const database = parseDatabaseUrl(env.DATABASE_URL);
+  const database = parseDatabaseUrl(env.DATABASE_URL, integerSetting(env, "DATABASE_POOL_SIZE", 10, 1, 1000));
   const logLevel = enumSetting(env, "LOG_LEVEL", LOG_LEVELS, "info");
   const organizationIdType = enumSetting(
     env,
@@ -78,6 +104,18 @@ export function loadConfig(env: Env = process.env): Config {
     maxResponseBytes: integerSetting(env, "OUTBOUND_MAX_RESPONSE_BYTES", 1_048_576, 1_024, 104_857_600),
     allowPrivateNetworks: booleanSetting(env, "OUTBOUND_ALLOW_PRIVATE_NETWORKS", false),
   });
+  const redisUrl = parseRedisUrl(env.REDIS_URL);
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  const apiKeyCacheSeconds = integerSetting(env, "API_KEY_CACHE_SECONDS", 5, 0, 60);
+  const sweeper = Object.freeze({
+    intervalSeconds: integerSetting(env, "SWEEP_INTERVAL_SECONDS", 60, 0, 86_400),
+    batchSize: integerSetting(env, "SWEEP_BATCH_SIZE", 500, 1, 100_000),
+    sessionRetentionSeconds: integerSetting(env, "SESSION_RETENTION_SECONDS", 7 * 86_400, 0, 365 * 86_400),
+  });
+  const metrics = Object.freeze({
+    enabled: booleanSetting(env, "METRICS_ENABLED", false),
+    token: env.METRICS_TOKEN?.trim() || undefined,
+  });
   return Object.freeze({
     port,
     host,
@@ -93,6 +131,11 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionKeys,
     providersDirs,
     outbound,
+    redisUrl,
+    trustProxy,
+    apiKeyCacheSeconds,
+    sweeper,
+    metrics,
   });
 }
 
@@ -124,17 +167,49 @@ function booleanSetting(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false (got "${raw}")`);
 }
 
-export function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
+export function parseDatabaseUrl(raw: string | undefined, poolSize = 10): DatabaseConfig {
   const value = raw?.trim();
   if (!value) return { dialect: "sqlite", file: path.resolve(DEFAULT_SQLITE_FILE) };
   const sqlite = /^(?:file|sqlite):(?:\/\/)?(.+)$/.exec(value);
   if (sqlite?.[1]) return { dialect: "sqlite", file: path.resolve(sqlite[1]) };
   if (/^postgres(?:ql)?:\/\//.test(value)) {
+    try {
+      new URL(value);
+    } catch {
+      throw new ConfigError(`DATABASE_URL is not a valid PostgreSQL URL (got "${redactUrl(value)}")`);
+    }
+    return { dialect: "postgres", url: value, poolSize };
+  }
+  throw new ConfigError(
+    `DATABASE_URL must look like file:PATH, sqlite:PATH or postgres://USER@HOST/DB (got "${redactUrl(value)}")`,
+  );
+}
+
+function parseRedisUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (!/^rediss?:\/\/./.test(value)) {
+    throw new ConfigError(`REDIS_URL must look like redis://HOST:PORT (got "${redactUrl(value)}")`);
+  }
+  return value;
+}
+
+function parseTrustProxy(raw: string | undefined): TrustProxy {
+  const value = raw?.trim();
+  if (!value || value === "false") return false;
+  if (value === "true") return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(",").map((entry) => entry.trim());
+  if (
+    entries.some(
+      (entry) => !/^[0-9a-fA-F.:]+(?:\/\d{1,3})?$|^(?:loopback|linklocal|uniquelocal)$/.test(entry),
+    )
+  ) {
     throw new ConfigError(
-      "DATABASE_URL: PostgreSQL is not supported yet in this version; use file:PATH or sqlite:PATH",
+      `TRUST_PROXY must be true, false, a hop count, or comma-separated addresses/CIDRs (got "${value}")`,
     );
   }
-  throw new ConfigError(`DATABASE_URL must look like file:PATH or sqlite:PATH (got "${redactUrl(value)}")`);
+  return entries.join(",");
 }
 
 function parsePublicUrl(raw: string | undefined, port: number): string {

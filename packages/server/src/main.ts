@@ -1,4 +1,8 @@
-/** Runs the server: migrate, listen, and shut down gracefully on SIGTERM or SIGINT. */
+/**
+ * Runs the server: migrate, listen, and shut down gracefully on SIGTERM or SIGINT: stop
+ * accepting connections, finish the requests in flight, stop the sweeper, close the database
+ * pool and Redis, exit 0.
+ */
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
 import { migrateToLatest, openDatabase } from "./db/database.js";
@@ -12,9 +16,17 @@ export async function serve(config: Config): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, "shutting down: finishing requests in flight");
-    await app.close();
-    await db.close();
-    process.exit(0);
+    try {
+      // Closes the listener at once, waits for requests in flight, then runs the onClose
+      // hooks (sweeper, Redis).
+      await app.close();
+      await db.close();
+      app.log.info("shut down cleanly");
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    }
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));

@@ -47,13 +47,58 @@ describe("configuration", () => {
     [{ PUBLIC_URL: "not a url" }, "PUBLIC_URL must be an absolute http(s) URL"],
     [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL must use http or https"],
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL must look like"],
-    [{ DATABASE_URL: "postgres://u:secret@h/db" }, "PostgreSQL is not supported yet"],
+    [{ DATABASE_URL: "postgres://u:secret@h:notaport/db" }, "not a valid PostgreSQL URL"],
+    [{ DATABASE_POOL_SIZE: "0" }, "DATABASE_POOL_SIZE must be between 1 and 1000"],
+    [{ REDIS_URL: "localhost:6379" }, "REDIS_URL must look like redis://"],
+    [{ TRUST_PROXY: "some proxy" }, "TRUST_PROXY must be true, false, a hop count"],
+    [{ METRICS_ENABLED: "maybe" }, "METRICS_ENABLED must be true or false"],
+    [{ SESSION_RETENTION_SECONDS: "-1" }, "SESSION_RETENTION_SECONDS must be a whole number"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of"],
     [{ ORGANIZATION_ID_TYPE: "uuid" }, "ORGANIZATION_ID_TYPE must be one of string, number"],
     [{ BODY_LIMIT_BYTES: "1" }, "BODY_LIMIT_BYTES must be between"],
   ])("refuses %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("selects PostgreSQL from a postgres:// URL, with a pool size", () => {
+    expect(
+      loadConfig({ DATABASE_URL: "postgres://hub@db.internal:5432/hub", DATABASE_POOL_SIZE: "25" }).database,
+    ).toEqual({
+      dialect: "postgres",
+      url: "postgres://hub@db.internal:5432/hub",
+      poolSize: 25,
+    });
+    expect(loadConfig({ DATABASE_URL: "postgresql://hub@db/hub" }).database).toMatchObject({ poolSize: 10 });
+  });
+
+  it("reads the scale-out settings", () => {
+    const config = loadConfig({
+      REDIS_URL: "redis://127.0.0.1:6379/2",
+      TRUST_PROXY: "10.0.0.0/8, 127.0.0.1",
+      API_KEY_CACHE_SECONDS: "0",
+      SWEEP_INTERVAL_SECONDS: "30",
+      SWEEP_BATCH_SIZE: "100",
+      SESSION_RETENTION_SECONDS: "3600",
+      METRICS_ENABLED: "true",
+      METRICS_TOKEN: "scrape-secret",
+    });
+    expect(config).toMatchObject({
+      redisUrl: "redis://127.0.0.1:6379/2",
+      trustProxy: "10.0.0.0/8,127.0.0.1",
+      apiKeyCacheSeconds: 0,
+      sweeper: { intervalSeconds: 30, batchSize: 100, sessionRetentionSeconds: 3600 },
+      metrics: { enabled: true, token: "scrape-secret" },
+    });
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    expect(loadConfig({})).toMatchObject({
+      redisUrl: undefined,
+      apiKeyCacheSeconds: 5,
+      sweeper: { intervalSeconds: 60, batchSize: 500, sessionRetentionSeconds: 604800 },
+      metrics: { enabled: false, token: undefined },
+    });
   });
 
   it("never echoes database credentials in its errors", () => {

@@ -6,6 +6,7 @@ import type { Kysely } from "kysely";
 import { findAccount } from "../accounts/store.js";
 import type { OrganizationIdType } from "../config.js";
 import { hashToken, issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
+import type { Db } from "../db/database.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import { runIdempotently } from "../idempotency/service.js";
@@ -49,9 +50,14 @@ export const INVALID_SESSION_TOKEN_MESSAGE =
 
 export class ConnectSessionService {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly db: Db,
     private readonly clock: Clock,
-    private readonly options: { publicUrl: string; organizationIdType: OrganizationIdType },
+    private readonly options: {
+      publicUrl: string;
+      organizationIdType: OrganizationIdType;
+      /** Called once per session created (after its commit; not for replays). */
+      onSessionCreated?: () => void;
+    },
   ) {}
 
   async createConnectSession(
@@ -92,7 +98,11 @@ export class ConnectSessionService {
       };
     };
 
-    if (idempotencyKey === undefined) return { session: await create(this.db), replayed: false };
+    if (idempotencyKey === undefined) {
+      const session = await this.db.writes.run(create);
+      this.options.onSessionCreated?.();
+      return { session, replayed: false };
+    }
     const outcome = await runIdempotently(
       this.db,
       this.clock,
@@ -104,6 +114,7 @@ export class ConnectSessionService {
       },
       create,
     );
+    if (!outcome.replayed) this.options.onSessionCreated?.();
     return { session: outcome.body, replayed: outcome.replayed };
   }
 
@@ -111,7 +122,7 @@ export class ConnectSessionService {
   async authenticateConnectSession(principal: Principal, token: string): Promise<ConnectSessionView> {
     const row = token.startsWith(TOKEN_PREFIX.connectSession)
       ? await store.findLiveConnectSessionByTokenHash(
-          this.db,
+          this.db.kysely,
           principal.projectId,
           hashToken(token),
           isoTimestamp(this.clock()),
@@ -119,7 +130,7 @@ export class ConnectSessionService {
       : undefined;
     if (!row) throw new ApiError(401, INVALID_SESSION_TOKEN_MESSAGE);
     const account = row.connected_account_id
-      ? await findAccount(this.db, principal.projectId, row.connected_account_id)
+      ? await findAccount(this.db.kysely, principal.projectId, row.connected_account_id)
       : undefined;
     return {
       ...this.toView(row, principal.organizationId),

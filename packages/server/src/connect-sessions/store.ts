@@ -1,5 +1,6 @@
 /** SQL for connect sessions. Every call takes the project id: sessions never cross projects. */
 import type { Kysely, Selectable } from "kysely";
+import { type DialectName, skipLockedRows } from "../db/dialect.js";
 import type { ConnectSessionTable, Database } from "../db/schema.js";
 
 export type ConnectSessionRow = Selectable<ConnectSessionTable>;
@@ -84,4 +85,53 @@ export async function completeConnectSession(
     .where("expires_at", ">", now)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Marks up to `limit` pending sessions whose expiry has passed as `expired`; returns how many.
+ * This is the moment a `connect_session.expired` event belongs to: the row stays (with its
+ * new status) until the retention period ends.
+ */
+export async function markExpiredConnectSessions(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  now: string,
+  limit: number,
+): Promise<number> {
+  const due = skipLockedRows(
+    db
+      .selectFrom("connect_sessions")
+      .select("id")
+      .where("status", "=", "pending")
+      .where("expires_at", "<=", now)
+      .limit(limit),
+    dialect,
+  );
+  const result = await db
+    .updateTable("connect_sessions")
+    .set({ status: "expired", updated_at: now })
+    .where("id", "in", due)
+    .where("status", "=", "pending")
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Deletes up to `limit` sessions marked expired whose expiry is at or before `cutoff`. */
+export async function deleteExpiredConnectSessions(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  cutoff: string,
+  limit: number,
+): Promise<number> {
+  const due = skipLockedRows(
+    db
+      .selectFrom("connect_sessions")
+      .select("id")
+      .where("status", "=", "expired")
+      .where("expires_at", "<=", cutoff)
+      .limit(limit),
+    dialect,
+  );
+  const result = await db.deleteFrom("connect_sessions").where("id", "in", due).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

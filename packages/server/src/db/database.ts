@@ -1,38 +1,100 @@
-/** Opens the configured database and runs migrations. */
+/**
+ * Opens the configured database (SQLite file or PostgreSQL pool) behind one Kysely instance,
+ * and runs migrations. Stores never see which one it is: the differences live in dialect.ts.
+ */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, type MigrationResultSet, Migrator, SqliteDialect } from "kysely";
+import { Kysely, type MigrationResultSet, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
 import type { DatabaseConfig } from "../config.js";
-import type { DialectName } from "./dialect.js";
+import { cachingSqliteDatabase, type DialectName, preparingPostgresPool } from "./dialect.js";
+import { GroupCommit } from "./group-commit.js";
 import { migrationProvider } from "./migrations/index.js";
 import type { Database } from "./schema.js";
+
+export interface PoolStats {
+  /** Connections open (busy or idle). */
+  total: number;
+  idle: number;
+  /** Queries waiting for a free connection. */
+  waiting: number;
+  max: number;
+}
 
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: DialectName;
+  /** Commits the writes of concurrent requests together; see group-commit.ts. */
+  readonly writes: GroupCommit;
+  /** Connection pool usage (SQLite has one connection: always total 1). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
 }
 
 export function openDatabase(config: DatabaseConfig): Db {
-  if (config.dialect !== "sqlite") throw new Error(`unsupported database dialect: ${config.dialect}`);
-  mkdirSync(path.dirname(config.file), { recursive: true });
-  const sqlite = new SQLite(config.file);
+  return config.dialect === "postgres" ? openPostgres(config.url, config.poolSize) : openSqlite(config.file);
+}
+
+function openSqlite(file: string): Db {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new SQLite(file);
   // WAL lets readers run beside the writer; synchronous=FULL makes every answered commit
   // survive a power loss, which is the durability promise of the API.
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { kysely, dialect: "sqlite", close: () => kysely.destroy() };
+  // Lookups by token hash land on random index pages: let the OS page cache serve them through
+  // a memory map rather than a read() per page, so a large table costs no more than a small one.
+  sqlite.pragma("mmap_size = 1073741824");
+  sqlite.pragma("cache_size = -65536");
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingSqliteDatabase(sqlite) }),
+  });
+  let closed = false;
+  return {
+    kysely,
+    dialect: "sqlite",
+    writes: new GroupCommit(kysely),
+    poolStats: () => ({ total: closed ? 0 : 1, idle: closed ? 0 : 1, waiting: 0, max: 1 }),
+    close: async () => {
+      closed = true;
+      await kysely.destroy();
+    },
+  };
+}
+
+function openPostgres(url: string, poolSize: number): Db {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client that loses its server (restart, failover) emits here; without a listener
+  // the process would crash. The pool drops the client and opens a new one when needed.
+  pool.on("error", () => {});
+  const kysely = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: preparingPostgresPool(pool) }),
+  });
+  return {
+    kysely,
+    dialect: "postgres",
+    writes: new GroupCommit(kysely),
+    poolStats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: poolSize,
+    }),
+    close: () => kysely.destroy(),
+  };
 }
 
 export class MigrationError extends Error {
   override readonly name = "MigrationError";
 }
 
-/** Applies every pending migration; returns the names applied now. */
+/**
+ * Applies every pending migration; returns the names applied now. Safe to run from several
+ * processes at once: Kysely's migrator takes a lock (an advisory lock on PostgreSQL).
+ */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   const migrator = new Migrator({ db: db.kysely, provider: migrationProvider(db.dialect) });
   const result: MigrationResultSet = await migrator.migrateToLatest();
@@ -43,9 +105,14 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   return (result.results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
 
-/** True when every known migration has been applied. */
-export async function migrationsAreCurrent(db: Db): Promise<boolean> {
+/** The names of known migrations not applied yet (empty when the schema is current). */
+export async function pendingMigrations(db: Db): Promise<string[]> {
   const migrator = new Migrator({ db: db.kysely, provider: migrationProvider(db.dialect) });
   const migrations = await migrator.getMigrations();
-  return migrations.every((m) => m.executedAt !== undefined);
+  return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/** True when every known migration has been applied. */
+export async function migrationsAreCurrent(db: Db): Promise<boolean> {
+  return (await pendingMigrations(db)).length === 0;
 }

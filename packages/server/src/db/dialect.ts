@@ -2,7 +2,19 @@
  * Everything that differs between the SQL dialects lives here, so stores and migrations are
  * written once.
  */
-import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely } from "kysely";
+import { createHash } from "node:crypto";
+import {
+  type ColumnDefinitionBuilder,
+  type CreateTableBuilder,
+  type Kysely,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type SelectQueryBuilder,
+  type SqliteDatabase,
+  type SqliteStatement,
+  sql,
+} from "kysely";
+import type pg from "pg";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -24,3 +36,97 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 export type AnyDb = Kysely<unknown>;
+
+/**
+ * After rows were inserted with explicit ids, moves the table's id counter past them. SQLite
+ * does this by itself (AUTOINCREMENT keeps the largest id seen); PostgreSQL's sequence does not.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: works on any schema's transaction.
+export async function resetIdSequence(db: Kysely<any>, dialect: DialectName, table: string): Promise<void> {
+  if (dialect !== "postgres") return;
+  await sql`select setval(pg_get_serial_sequence(${table}, 'id'), coalesce((select max(id) from ${sql.table(table)}), 0) + 1, false)`.execute(
+    db,
+  );
+}
+
+/**
+ * For a sweep's "which rows" subquery: on PostgreSQL, rows another process is sweeping right
+ * now are skipped rather than waited for (`for update skip locked`), so concurrent sweepers
+ * share the work; SQLite has one writer at a time and needs nothing.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any select query, whatever its tables and columns.
+export function skipLockedRows<QB extends SelectQueryBuilder<any, any, any>>(
+  query: QB,
+  dialect: DialectName,
+): QB {
+  return dialect === "postgres" ? (query.forUpdate().skipLocked() as QB) : query;
+}
+
+const STATEMENT_CACHE_LIMIT = 500;
+
+/**
+ * better-sqlite3 compiles SQL on every `prepare`; Kysely prepares on every query. This keeps
+ * the compiled statements by SQL text, so a hot query is compiled once per process. Safe
+ * because Kysely runs one statement at a time on the connection and never leaves one iterating
+ * (we do not stream).
+ */
+export function cachingSqliteDatabase(sqlite: SqliteDatabase): SqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string): SqliteStatement {
+      let statement = statements.get(sql);
+      if (!statement) {
+        if (statements.size >= STATEMENT_CACHE_LIMIT) statements.clear();
+        statement = sqlite.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+const PREPARABLE = /^\s*(?:select|insert|update|delete|with)\b/i;
+
+/**
+ * Sends data statements as named prepared statements, so PostgreSQL parses and plans each
+ * distinct query once per connection rather than on every request. The name is derived from
+ * the SQL text, so the same text always maps to the same statement on every connection.
+ */
+export function preparingPostgresPool(pool: pg.Pool): PostgresPool {
+  const names = new Map<string, string>();
+  const nameOf = (sql: string): string | undefined => {
+    if (!PREPARABLE.test(sql)) return undefined;
+    let name = names.get(sql);
+    if (!name) {
+      if (names.size >= STATEMENT_CACHE_LIMIT) names.clear();
+      name = `ch_${createHash("sha1").update(sql).digest("hex").slice(0, 20)}`;
+      names.set(sql, name);
+    }
+    return name;
+  };
+  // One wrapper per pg client: Kysely keeps its connection state keyed by the client object.
+  const wrappers = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => ({
+    // biome-ignore lint/suspicious/noExplicitAny: Kysely's overloads (text or cursor) pass through.
+    query: ((sqlOrCursor: any, parameters?: readonly unknown[]) => {
+      if (typeof sqlOrCursor !== "string") return client.query(sqlOrCursor);
+      const name = nameOf(sqlOrCursor);
+      const values = parameters ? [...parameters] : [];
+      return name ? client.query({ name, text: sqlOrCursor, values }) : client.query(sqlOrCursor, values);
+    }) as PostgresPoolClient["query"],
+    release: (destroy?: boolean) => client.release(destroy),
+  });
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = wrap(client);
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
+}

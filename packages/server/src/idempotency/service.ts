@@ -8,11 +8,11 @@
  * copy of the database replays nothing (the response can contain a session token).
  */
 import { createHash } from "node:crypto";
-import type { Kysely, Transaction } from "kysely";
 import { openWithSecret, sealWithSecret } from "../crypto/sealed.js";
 import { hashToken } from "../crypto/tokens.js";
+import type { Db } from "../db/database.js";
 import { isUniqueViolation } from "../db/dialect.js";
-import type { Database } from "../db/schema.js";
+import type { UnitOfWork } from "../db/group-commit.js";
 import { ApiError } from "../http/errors.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
 import * as store from "./store.js";
@@ -47,11 +47,16 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
+/**
+ * Runs `execute` once per key: its writes and the record commit together (group-committed
+ * with other requests' writes, see db/group-commit.ts), and `execute` must follow the unit of
+ * work contract there (only the transaction, no outside effects, may run more than once).
+ */
 export async function runIdempotently<T>(
-  db: Kysely<Database>,
+  db: Db,
   clock: Clock,
   request: { projectId: string; key: string; operation: string; body: unknown },
-  execute: (trx: Transaction<Database>) => Promise<T>,
+  execute: UnitOfWork<T>,
 ): Promise<IdempotentOutcome<T>> {
   assertValidIdempotencyKey(request.key);
   const keyHash = hashToken(request.key);
@@ -72,11 +77,12 @@ export async function runIdempotently<T>(
 
   const now = clock();
   const nowIso = isoTimestamp(now);
-  const existing = await store.findLiveIdempotencyRecord(db, request.projectId, keyHash, nowIso);
+  const existing = await store.findLiveIdempotencyRecord(db.kysely, request.projectId, keyHash, nowIso);
   if (existing) return replay(existing);
 
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await db.writes.run(async (trx) => {
+      // A duplicate committed meanwhile, or queued earlier in the same batch, is seen here.
       const concurrent = await store.findLiveIdempotencyRecord(trx, request.projectId, keyHash, nowIso);
       if (concurrent) return replay(concurrent);
       await store.deleteExpiredIdempotencyRecord(trx, request.projectId, keyHash, nowIso);
@@ -95,7 +101,7 @@ export async function runIdempotently<T>(
     });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    const winner = await store.findLiveIdempotencyRecord(db, request.projectId, keyHash, nowIso);
+    const winner = await store.findLiveIdempotencyRecord(db.kysely, request.projectId, keyHash, nowIso);
     if (!winner) throw error;
     return replay(winner);
   }

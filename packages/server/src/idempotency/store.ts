@@ -1,5 +1,6 @@
 /** SQL for idempotency records: one per project and key hash, kept until `expires_at`. */
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
+import { type DialectName, skipLockedRows } from "../db/dialect.js";
 import type { Database, IdempotencyKeyTable } from "../db/schema.js";
 
 export type IdempotencyRecord = Selectable<IdempotencyKeyTable>;
@@ -38,4 +39,26 @@ export async function insertIdempotencyRecord(
   record: IdempotencyRecord,
 ): Promise<void> {
   await db.insertInto("idempotency_keys").values(record).execute();
+}
+
+/** Deletes up to `limit` records of any project that expired at or before `now`. */
+export async function deleteExpiredIdempotencyRecords(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  now: string,
+  limit: number,
+): Promise<number> {
+  const due = skipLockedRows(
+    db
+      .selectFrom("idempotency_keys")
+      .select(["project_id", "idempotency_key"])
+      .where("expires_at", "<=", now)
+      .limit(limit),
+    dialect,
+  );
+  const result = await db
+    .deleteFrom("idempotency_keys")
+    .where(sql<boolean>`(project_id, idempotency_key) in (${due})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -25,11 +25,21 @@ export interface CreatedApiKey {
   project: store.Project;
 }
 
+/** Bounds the memory of the API key cache; beyond it the cache starts over. */
+const API_KEY_CACHE_LIMIT = 10_000;
+
 export class TenancyService {
+  /** Valid keys seen lately, by key hash. Unknown keys are never cached. */
+  private readonly principals = new Map<string, { principal: store.Principal; until: number }>();
+  private readonly apiKeyCacheMs: number;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock = systemClock,
-  ) {}
+    options: { apiKeyCacheSeconds?: number } = {},
+  ) {
+    this.apiKeyCacheMs = (options.apiKeyCacheSeconds ?? 0) * 1000;
+  }
 
   /** Finds or creates the organization and project, then issues a key for the project. */
   async createApiKey(options: { organization?: string; project?: string } = {}): Promise<CreatedApiKey> {
@@ -75,10 +85,25 @@ export class TenancyService {
     return store.revokeApiKey(this.db, keyId, this.now());
   }
 
-  /** The project behind an API key, or undefined for an unknown or revoked key. */
-  authenticateApiKey(key: string): Promise<store.Principal | undefined> {
-    if (!key.startsWith(TOKEN_PREFIX.apiKey)) return Promise.resolve(undefined);
-    return store.findPrincipalByApiKeyHash(this.db, hashToken(key));
+  /**
+   * The project behind an API key, or undefined for an unknown or revoked key. A valid key
+   * is remembered for `apiKeyCacheSeconds` (API_KEY_CACHE_SECONDS), in every process: that is
+   * the longest a revoked key keeps working.
+   */
+  async authenticateApiKey(key: string): Promise<store.Principal | undefined> {
+    if (!key.startsWith(TOKEN_PREFIX.apiKey)) return undefined;
+    const hash = hashToken(key);
+    const now = Date.now();
+    const cached = this.principals.get(hash);
+    if (cached && cached.until > now) return cached.principal;
+    const principal = await store.findPrincipalByApiKeyHash(this.db, hash);
+    if (principal && this.apiKeyCacheMs > 0) {
+      if (this.principals.size >= API_KEY_CACHE_LIMIT) this.principals.clear();
+      this.principals.set(hash, { principal, until: now + this.apiKeyCacheMs });
+    } else if (cached) {
+      this.principals.delete(hash);
+    }
+    return principal;
   }
 
   async settings(projectId: string): Promise<ProjectSettingsView> {

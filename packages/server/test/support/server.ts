@@ -1,6 +1,7 @@
 /**
- * Starts a real Connect Hub on a free loopback port over a fresh SQLite file, for tests that
- * talk to it over HTTP. Every test server is independent: its own file, its own keys.
+ * Starts a real Connect Hub on a free loopback port over a fresh SQLite file or a fresh
+ * PostgreSQL database, for tests that talk to it over HTTP. Every test server is independent:
+ * its own database, its own keys.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -12,6 +13,7 @@ import { type Config, loadConfig } from "../../src/config.js";
 import { type Db, migrateToLatest, openDatabase } from "../../src/db/database.js";
 import { TenancyService } from "../../src/tenancy/service.js";
 import type { Clock } from "../../src/time.js";
+import { createTestPostgresDatabase, type TestDialect } from "./postgres.js";
 
 export interface TestServer {
   url: string;
@@ -19,7 +21,10 @@ export interface TestServer {
   app: FastifyInstance;
   db: Db;
   dataDir: string;
+  /** The SQLite file (for the sqlite dialect). */
   databaseFile: string;
+  /** What DATABASE_URL the server runs on; other processes can share it. */
+  databaseUrl: string;
   /** Issues an API key; a new project name makes a new tenant. */
   createApiKey(project?: string, organization?: string): Promise<string>;
   close(): Promise<void>;
@@ -36,26 +41,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startTestServer(
-  options: {
-    env?: Record<string, string>;
-    clock?: Clock;
-    logStream?: NodeJS.WritableStream;
-    port?: number;
-  } = {},
-): Promise<TestServer> {
+export interface TestServerOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  logStream?: NodeJS.WritableStream;
+  /** Which database to run on; default SQLite. */
+  dialect?: TestDialect;
+  /** Leave the schema unmigrated (to test readiness). */
+  skipMigrations?: boolean;
+  /** Listen on this port (default: a free one), e.g. when PUBLIC_URL must be known first. */
+  port?: number;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "connect-hub-test-"));
   const databaseFile = path.join(dataDir, "connect-hub.sqlite");
+  const postgres = options.dialect === "postgres" ? await createTestPostgresDatabase() : undefined;
+  const databaseUrl = postgres ? postgres.url : `file:${databaseFile}`;
   const port = options.port ?? (await freePort());
   const config = loadConfig({
     PORT: String(port),
     HOST: "127.0.0.1",
-    DATABASE_URL: `file:${databaseFile}`,
+    DATABASE_URL: databaseUrl,
+    SWEEP_INTERVAL_SECONDS: "0",
     LOG_LEVEL: options.logStream ? "info" : "silent",
     ...options.env,
   });
   const db = openDatabase(config.database);
-  await migrateToLatest(db);
+  if (!options.skipMigrations) await migrateToLatest(db);
   const app = await buildApp({
     config,
     db,
@@ -71,11 +84,13 @@ export async function startTestServer(
     db,
     dataDir,
     databaseFile,
+    databaseUrl,
     createApiKey: async (project = "default", organization = "default") =>
       (await tenancy.createApiKey({ project, organization })).key,
     close: async () => {
       await app.close();
       await db.close();
+      await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -6,6 +6,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import type { DialectName } from "../dialect.js";
 import { initial } from "./2026-11-25-0001-initial.js";
 import { accounts } from "./2026-11-25-0002-accounts.js";
+import { sweepIndexes } from "./2026-11-26-0001-sweep-indexes.js";
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {
   return {
@@ -13,6 +14,7 @@ export function migrationProvider(dialect: DialectName): MigrationProvider {
       return {
         "2026-11-25-0001-initial": initial(dialect),
         "2026-11-25-0002-accounts": accounts(),
+        "2026-11-26-0001-sweep-indexes": sweepIndexes,
       };
     },
   };

@@ -1,0 +1,116 @@
+/**
+ * The sweeper: removes what has outlived its use, in small batches, in the background.
+ *
+ * - Each task works through its rows `batchSize` at a time, one short statement per batch,
+ *   yielding to the event loop between batches so requests are never held up.
+ * - Several processes may sweep at once: every batch re-selects what is still due (on
+ *   PostgreSQL skipping rows another sweeper holds), and every statement is idempotent.
+ * - Sessions go in two passes: past expiry they are marked `expired` (where a
+ *   `connect_session.expired` event will be emitted), and only after SESSION_RETENTION_SECONDS
+ *   more are they deleted.
+ *
+ * New tables add a task to `sweepTasks`.
+ */
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { FastifyBaseLogger } from "fastify";
+import type { SweeperConfig } from "../config.js";
+import * as sessions from "../connect-sessions/store.js";
+import type { Db } from "../db/database.js";
+import * as idempotency from "../idempotency/store.js";
+import { addSeconds, type Clock, isoTimestamp, systemClock } from "../time.js";
+
+export interface SweepTask {
+  readonly name: string;
+  /** Handles at most `limit` rows; returns how many it handled (fewer than `limit`: done). */
+  sweepBatch(db: Db, now: Date, limit: number): Promise<number>;
+}
+
+export function sweepTasks(config: Pick<SweeperConfig, "sessionRetentionSeconds">): SweepTask[] {
+  return [
+    {
+      name: "expire_connect_sessions",
+      sweepBatch: (db, now, limit) =>
+        sessions.markExpiredConnectSessions(db.kysely, db.dialect, isoTimestamp(now), limit),
+    },
+    {
+      name: "delete_expired_connect_sessions",
+      sweepBatch: (db, now, limit) =>
+        sessions.deleteExpiredConnectSessions(
+          db.kysely,
+          db.dialect,
+          isoTimestamp(addSeconds(now, -config.sessionRetentionSeconds)),
+          limit,
+        ),
+    },
+    {
+      name: "delete_expired_idempotency_records",
+      sweepBatch: (db, now, limit) =>
+        idempotency.deleteExpiredIdempotencyRecords(db.kysely, db.dialect, isoTimestamp(now), limit),
+    },
+  ];
+}
+
+export type SweepReport = Record<string, number>;
+
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<SweepReport> | undefined;
+  private stopping = false;
+  private readonly tasks: SweepTask[];
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: SweeperConfig,
+    private readonly options: { clock?: Clock; log?: FastifyBaseLogger } = {},
+  ) {
+    this.tasks = sweepTasks(config);
+  }
+
+  /** Sweeps every `intervalSeconds` (never when it is 0); the timer does not keep the process alive. */
+  start(): void {
+    if (this.config.intervalSeconds === 0 || this.timer) return;
+    this.timer = setInterval(() => {
+      if (!this.running) void this.sweepOnce().catch(() => {});
+    }, this.config.intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a sweep in progress to finish its current batch. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => {});
+  }
+
+  /** One full pass over every task; returns the rows each handled. */
+  sweepOnce(): Promise<SweepReport> {
+    if (!this.running) {
+      this.running = this.pass().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async pass(): Promise<SweepReport> {
+    const report: SweepReport = {};
+    const now = (this.options.clock ?? systemClock)();
+    for (const task of this.tasks) {
+      let total = 0;
+      try {
+        while (!this.stopping) {
+          const handled = await task.sweepBatch(this.db, now, this.config.batchSize);
+          total += handled;
+          if (handled < this.config.batchSize) break;
+          await nextTurn();
+        }
+      } catch (error) {
+        this.options.log?.warn({ err: error, task: task.name }, "sweep task failed; it will run again");
+      }
+      report[task.name] = total;
+    }
+    if (Object.values(report).some((n) => n > 0)) this.options.log?.info({ sweep: report }, "swept");
+    return report;
+  }
+}
