@@ -1,11 +1,14 @@
 /**
- * The operator's interface: `connect-hub serve | migrate | keys ...`. Anything a script may
+ * The operator's interface: `connect-hub serve | migrate | keys | providers | integrations |
+ * projects | db ...`. Anything a script may
  * capture goes to standard output alone (e.g. the new API key); everything else to stderr.
  */
 import { Command, CommanderError } from "commander";
 import { ConfigError, loadConfig, parseDatabaseUrl } from "./config.js";
 import { CopyError, copyDatabase } from "./db/copy.js";
 import { type Db, migrateToLatest, openDatabase } from "./db/database.js";
+import { ApiError } from "./http/errors.js";
+import { registerIntegrationCommands } from "./integrations/cli.js";
 import { serve } from "./main.js";
 import { DEFAULT_ORGANIZATION, DEFAULT_PROJECT, TenancyService } from "./tenancy/service.js";
 
@@ -19,7 +22,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`connect-hub: ${message}\n`);
-    const expected = error instanceof ConfigError || error instanceof CopyError;
+    const expected = error instanceof ConfigError || error instanceof CopyError || error instanceof ApiError;
     if (!expected) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
     process.exitCode = 1;
   }
@@ -95,6 +98,7 @@ function buildProgram(): Command {
         process.stderr.write(`revoked ${keyId}\n`);
       }),
     );
+  registerIntegrationCommands(program, withDatabase);
   program
     .command("db")
     .description("move data between databases")

@@ -23,9 +23,31 @@ async function cli(...args: string[]) {
   }
 }
 
+/** Runs the CLI with `input` on standard input. */
+function cliWithInput(input: string, ...args: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
 beforeAll(() => {
   dataDir = mkdtempSync(path.join(tmpdir(), "connect-hub-cli-"));
-  env = { ...process.env, DATABASE_URL: `sqlite:${path.join(dataDir, "hub.sqlite")}`, LOG_LEVEL: "warn" };
+  env = {
+    ...process.env,
+    DATABASE_URL: `sqlite:${path.join(dataDir, "hub.sqlite")}`,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: "warn",
+  };
 });
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -60,6 +82,52 @@ describe("connect-hub CLI", () => {
     const again = await cli("keys", "revoke", keyId);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`no active API key with id ${keyId}`);
+  });
+
+  it("lists providers and manages integrations and allowed origins", async () => {
+    const providers = await cli("providers", "--category", "hris");
+    expect(providers.code).toBe(0);
+    expect(providers.stdout).toMatch(/^KEY\tNAME\tAUTH\tCATEGORIES\n/);
+    expect(providers.stdout).toContain("bamboohr\tBambooHR\tapi_key\thris");
+    expect(providers.stdout).not.toContain("greenhouse");
+
+    expect((await cli("integrations", "enable", "bamboohr", "--project", "cli-p")).code).toBe(0);
+    const refused = await cli("integrations", "enable", "hubspot", "--project", "cli-p");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("set client_id and client_secret");
+    const enabled = await cliWithInput(
+      "hub-secret-from-stdin\n",
+      "integrations",
+      "enable",
+      "hubspot",
+      "--client-id",
+      "hub-client",
+      "--client-secret-stdin",
+      "--scopes",
+      "crm.objects.contacts.read, oauth",
+      "--project",
+      "cli-p",
+    );
+    expect(enabled.code).toBe(0);
+    expect(enabled.stdout).toContain("hubspot\toauth2\tenabled\tready\thub-client");
+    expect(enabled.stdout + enabled.stderr).not.toContain("hub-secret-from-stdin");
+    expect((await cli("integrations", "disable", "bamboohr", "--project", "cli-p")).code).toBe(0);
+    const listed = await cli("integrations", "list", "--project", "cli-p");
+    expect(listed.stdout.split("\n").slice(1, 3)).toEqual([
+      "bamboohr\tapi_key\tdisabled\tnot ready\t-",
+      "hubspot\toauth2\tenabled\tready\thub-client",
+    ]);
+    expect((await cli("integrations", "remove", "bamboohr", "--project", "cli-p")).code).toBe(0);
+    expect((await cli("integrations", "list", "--project", "cli-p")).stdout).not.toContain("bamboohr");
+    expect((await cli("integrations", "enable", "nope", "--project", "cli-p")).stderr).toContain(
+      "not in the catalog",
+    );
+
+    const origins = await cli("projects", "set-origins", "https://app.example.com", "--project", "cli-p");
+    expect(origins).toMatchObject({ code: 0, stdout: "https://app.example.com\n" });
+    expect(
+      (await cli("projects", "set-origins", "https://app.example.com/path", "--project", "cli-p")).code,
+    ).toBe(1);
   });
 
   it("refuses a bad setting with a clear message", async () => {

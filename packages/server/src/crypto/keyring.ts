@@ -16,7 +16,12 @@ export function loadSecretBox(config: Config, warn: (message: string) => void): 
   const file = path.join(config.dataDir, DEVELOPMENT_KEY_FILE);
   if (!existsSync(file)) {
     mkdirSync(config.dataDir, { recursive: true });
-    writeFileSync(file, `dev:${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+    try {
+      writeFileSync(file, `dev:${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+    } catch (error) {
+      // Another process starting beside this one wrote it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
   }
   chmodSync(file, 0o600);
   warn(

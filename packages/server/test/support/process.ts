@@ -34,7 +34,15 @@ export async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
 export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, "serve"], {
-    env: { ...process.env, LOG_LEVEL: "warn", ...env, PORT: String(port), HOST: "127.0.0.1" },
+    env: {
+      ...process.env,
+      LOG_LEVEL: "warn",
+      // One key for every process of a test, as an operator would configure a fleet.
+      ENCRYPTION_KEY: `test:${Buffer.alloc(32, 7).toString("base64")}`,
+      ...env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -63,6 +63,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     PORT: String(port),
     HOST: "127.0.0.1",
     DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
     SWEEP_INTERVAL_SECONDS: "0",
     LOG_LEVEL: options.logStream ? "info" : "silent",
     ...options.env,
