@@ -99,6 +99,18 @@ function buildProgram(): Command {
       }),
     );
   registerIntegrationCommands(program, withDatabase);
+  keys
+    .command("rotate")
+    .description("replace an API key with a new one for the same project; prints the new key alone")
+    .argument("<key-id>")
+    .action((keyId: string) =>
+      withDatabase(async (db) => {
+        const rotated = await new TenancyService(db.kysely).rotateApiKey(keyId);
+        if (!rotated) throw new Error(`no active API key with id ${keyId}`);
+        process.stdout.write(`${rotated.key}\n`);
+        process.stderr.write(`revoked ${keyId}; created ${rotated.id}; the new key is shown only once\n`);
+      }),
+    );
   program
     .command("db")
     .description("move data between databases")

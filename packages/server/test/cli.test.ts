@@ -77,11 +77,20 @@ describe("connect-hub CLI", () => {
         ?.split("\t")[0] ?? "";
     expect(keyId).toMatch(/^key_/);
 
-    expect((await cli("keys", "revoke", keyId)).code).toBe(0);
+    const rotated = await cli("keys", "rotate", keyId);
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/^chk_[A-Za-z0-9_-]{43}\n$/);
+    expect(rotated.stderr).toContain(`revoked ${keyId}`);
+    expect((await cli("keys", "revoke", keyId)).code).toBe(1);
+    const rotatedId = (await cli("keys", "list")).stdout
+      .split("\n")
+      .find((line) => line.includes(`${rotated.stdout.slice(0, 8)}...`))
+      ?.split("\t")[0] as string;
+    expect((await cli("keys", "revoke", rotatedId)).code).toBe(0);
     expect(await cli("keys", "list")).toMatchObject({ stdout: expect.stringContaining("revoked") });
-    const again = await cli("keys", "revoke", keyId);
+    const again = await cli("keys", "revoke", rotatedId);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain(`no active API key with id ${keyId}`);
+    expect(again.stderr).toContain(`no active API key with id ${rotatedId}`);
   });
 
   it("lists providers and manages integrations and allowed origins", async () => {

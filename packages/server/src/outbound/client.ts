@@ -145,9 +145,9 @@ async function readLimited(body: AsyncIterable<Uint8Array> | null, maxBytes: num
 }
 
 function classify(error: unknown, target: URL): OutboundRequestError {
-  if (error instanceof OutboundRequestError) return error;
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof OutboundRequestError) return cause;
+  for (let cause: unknown = error; cause; cause = (cause as { cause?: unknown }).cause) {
+    if (cause instanceof OutboundRequestError) return cause;
+  }
   const name = (error as { name?: string }).name;
   if (name === "TimeoutError" || name === "AbortError") {
     return new OutboundRequestError(`${target.host} did not answer in time`, "timeout");

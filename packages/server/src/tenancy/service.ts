@@ -47,17 +47,36 @@ export class TenancyService {
       options.organization ?? DEFAULT_ORGANIZATION,
       options.project ?? DEFAULT_PROJECT,
     );
+    return { ...(await this.issueApiKey(this.db, project.id)), project };
+  }
+
+  /**
+   * Replaces an active key with a new one for the same project, in one transaction: the new
+   * key works and the old one stops at the same moment (API key caches aside, see
+   * API_KEY_CACHE_SECONDS). Undefined when there is no such active key.
+   */
+  async rotateApiKey(keyId: string): Promise<{ key: string; id: string } | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const projectId = await store.findActiveApiKeyProjectId(trx, keyId);
+      if (!projectId) return undefined;
+      const issued = await this.issueApiKey(trx, projectId);
+      await store.revokeApiKey(trx, keyId, this.now());
+      return issued;
+    });
+  }
+
+  private async issueApiKey(db: Kysely<Database>, projectId: string): Promise<{ key: string; id: string }> {
     const { token, hash } = issueToken(TOKEN_PREFIX.apiKey);
     const id = randomId("key_");
-    await store.insertApiKey(this.db, {
+    await store.insertApiKey(db, {
       id,
-      projectId: project.id,
+      projectId,
       keyHash: hash,
       start: token.slice(0, TOKEN_PREFIX.apiKey.length + 4),
       lastFour: token.slice(-4),
       createdAt: this.now(),
     });
-    return { key: token, id, project };
+    return { key: token, id };
   }
 
   async ensureProject(organizationName: string, projectName: string): Promise<store.Project> {

@@ -147,6 +147,19 @@ export async function listApiKeys(db: Kysely<Database>): Promise<ApiKeySummary[]
   }));
 }
 
+export async function findActiveApiKeyProjectId(
+  db: Kysely<Database>,
+  keyId: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("api_keys")
+    .select("project_id")
+    .where("id", "=", keyId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return row?.project_id;
+}
+
 /** Revokes a key that is still active; false when there is no such active key. */
 export async function revokeApiKey(db: Kysely<Database>, keyId: string, revokedAt: string): Promise<boolean> {
   const result = await db
