@@ -18,9 +18,23 @@ export async function insertConnectSession(
   return { ...session, id: Number(id) };
 }
 
+/** Rows come back with `id` as a number whatever the driver returns for a bigint. */
+function withNumericId(row: ConnectSessionRow | undefined): ConnectSessionRow | undefined {
+  return row ? { ...row, id: Number(row.id) } : undefined;
+}
+
+/** Sessions behind a token hash that have not expired: expiry is decided by `expires_at` here. */
+function liveSessionsByTokenHash(db: Kysely<Database>, tokenHash: string, now: string) {
+  return db
+    .selectFrom("connect_sessions")
+    .selectAll()
+    .where("token_hash", "=", tokenHash)
+    .where("expires_at", ">", now);
+}
+
 /**
- * The session behind a token hash in this project, if it has not expired. Expiry is decided
- * here, by the row's `expires_at`, so an unknown, expired or foreign token look the same.
+ * The session behind a token hash in this project, if it has not expired: an unknown, expired
+ * or foreign token look the same.
  */
 export async function findLiveConnectSessionByTokenHash(
   db: Kysely<Database>,
@@ -28,41 +42,31 @@ export async function findLiveConnectSessionByTokenHash(
   tokenHash: string,
   now: string,
 ): Promise<ConnectSessionRow | undefined> {
-  const row = await db
-    .selectFrom("connect_sessions")
-    .selectAll()
-    .where("token_hash", "=", tokenHash)
-    .where("project_id", "=", projectId)
-    .where("expires_at", ">", now)
-    .executeTakeFirst();
-  return row ? { ...row, id: Number(row.id) } : undefined;
+  return withNumericId(
+    await liveSessionsByTokenHash(db, tokenHash, now).where("project_id", "=", projectId).executeTakeFirst(),
+  );
 }
 
-/** The live session behind a token hash, whatever its project (the hosted page's lookup). */
+/**
+ * The live session behind a token hash, whatever its project: the hosted page's lookup, where
+ * the token itself is the credential and names the project.
+ */
 export async function findLiveConnectSessionByToken(
   db: Kysely<Database>,
   tokenHash: string,
   now: string,
 ): Promise<ConnectSessionRow | undefined> {
-  const row = await db
-    .selectFrom("connect_sessions")
-    .selectAll()
-    .where("token_hash", "=", tokenHash)
-    .where("expires_at", ">", now)
-    .executeTakeFirst();
-  return row ? { ...row, id: Number(row.id) } : undefined;
+  return withNumericId(await liveSessionsByTokenHash(db, tokenHash, now).executeTakeFirst());
 }
 
+/** By id, for the OAuth callback, whose state row already names the project. */
 export async function findConnectSessionById(
   db: Kysely<Database>,
   sessionId: number,
 ): Promise<ConnectSessionRow | undefined> {
-  const row = await db
-    .selectFrom("connect_sessions")
-    .selectAll()
-    .where("id", "=", sessionId)
-    .executeTakeFirst();
-  return row ? { ...row, id: Number(row.id) } : undefined;
+  return withNumericId(
+    await db.selectFrom("connect_sessions").selectAll().where("id", "=", sessionId).executeTakeFirst(),
+  );
 }
 
 /**

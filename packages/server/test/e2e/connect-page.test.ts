@@ -168,6 +168,31 @@ describe("the connect page", () => {
     }
   });
 
+  it("works from the keyboard alone, and follows a dark color scheme", async () => {
+    const dark = await browser.newContext({ viewport: { width: 1024, height: 700 }, colorScheme: "dark" });
+    const keyboardPage = await dark.newPage();
+    try {
+      const session = await createSession(hub, apiKey, { origin_owner_id: "keyboard" });
+      await keyboardPage.goto(session.auth_link_url);
+      await keyboardPage.getByRole("heading", { name: "Connect your account" }).waitFor();
+      const background = await keyboardPage.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(background).toBe("rgb(15, 17, 21)");
+      await keyboardPage.keyboard.press("Tab");
+      expect(await keyboardPage.evaluate(() => document.activeElement?.textContent)).toContain("Ashby");
+      await keyboardPage.keyboard.press("Enter");
+      await keyboardPage.getByRole("heading", { name: "Connect Ashby" }).waitFor();
+      expect(await keyboardPage.evaluate(() => document.activeElement?.tagName)).toBe("H1");
+      await keyboardPage.keyboard.press("Tab");
+      expect(await keyboardPage.evaluate(() => document.activeElement?.id)).toBe("field-api_key");
+      await keyboardPage.keyboard.type("keyboard-key");
+      await keyboardPage.keyboard.press("Enter");
+      await keyboardPage.getByRole("heading", { name: "Ashby is connected" }).waitFor();
+      await screenshot(keyboardPage, "connect-dark-success");
+    } finally {
+      await dark.close();
+    }
+  });
+
   it("says clearly that an expired link has expired", async () => {
     const session = await createSession(hub, apiKey, { expires_in: 1 });
     await new Promise((resolve) => setTimeout(resolve, 1100));
