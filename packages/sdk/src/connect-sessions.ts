@@ -7,7 +7,7 @@
  */
 import { newIdempotencyKey } from "./core/idempotency.js";
 import type { RequestOptions } from "./core/options.js";
-import type { OperationResult, RequestCore } from "./core/request-core.js";
+import type { RequestCore, ResponseMetadata } from "./core/request-core.js";
 import {
   type ConnectSession,
   type ConnectSessionAuthenticate,
@@ -18,9 +18,6 @@ import {
   readConnectSession,
   readConnectSessionTokenAuthLink,
 } from "./models/connect-sessions.js";
-
-/** The parts of every successful answer, as in the seed. */
-export type ResponseMetadata = Omit<OperationResult<unknown>, "value">;
 
 export interface CreateConnectSessionResponse extends ResponseMetadata {
   connectSessionTokenAuthLink: ConnectSessionTokenAuthLink;
@@ -51,7 +48,8 @@ export class ConnectSessions {
     request: ConnectSessionCreate,
     options: CreateConnectSessionOptions = {},
   ): Promise<CreateConnectSessionResponse> {
-    const { value, ...metadata } = await this.#core.execute(
+    return this.#core.call(
+      "connectSessionTokenAuthLink",
       {
         operationId: "createConnectSession",
         method: "POST",
@@ -63,7 +61,6 @@ export class ConnectSessions {
       },
       options,
     );
-    return { ...metadata, connectSessionTokenAuthLink: value };
   }
 
   /** The session behind a token; an unknown or expired token throws `UnauthorizedResponse`. */
@@ -71,7 +68,8 @@ export class ConnectSessions {
     request: ConnectSessionAuthenticate,
     options: RequestOptions = {},
   ): Promise<AuthenticateConnectSessionResponse> {
-    const { value, ...metadata } = await this.#core.execute(
+    return this.#core.call(
+      "connectSession",
       {
         operationId: "authenticateConnectSession",
         method: "POST",
@@ -82,6 +80,5 @@ export class ConnectSessions {
       },
       options,
     );
-    return { ...metadata, connectSession: value };
   }
 }

@@ -1,16 +1,25 @@
 /**
- * `@connect-hub/sdk`: a zero-dependency client for Connect Hub's Connect Sessions API, shaped
- * like StackOne's SDKs (`hub.connectSessions.createConnectSession(request)`). It needs only
+ * `@connect-hub/sdk`: a zero-dependency client for Connect Hub's Connect Sessions and Accounts
+ * APIs, shaped like StackOne's SDKs (`hub.connectSessions.createConnectSession(request)`,
+ * `hub.accounts.listLinkedAccounts(filters)`). It needs only
  * the platform's `fetch`, `crypto` and `AbortController`, so it runs in Node 20+, browsers,
  * Deno and Bun.
  */
+export type {
+  Accounts,
+  DeleteAccountResponse,
+  GetAccountCredentialsResponse,
+  GetAccountMetaInfoResponse,
+  GetAccountResponse,
+  ListLinkedAccountsResponse,
+  UpdateAccountResponse,
+} from "./accounts.js";
 export { ConnectHub } from "./connect-hub.js";
 export type {
   AuthenticateConnectSessionResponse,
   ConnectSessions,
   CreateConnectSessionOptions,
   CreateConnectSessionResponse,
-  ResponseMetadata,
 } from "./connect-sessions.js";
 export type {
   ConnectHubOptions,
@@ -21,6 +30,7 @@ export type {
   RequestOptions,
   Security,
 } from "./core/options.js";
+export type { ResponseMetadata } from "./core/request-core.js";
 export {
   type BackoffStrategy,
   DEFAULT_BACKOFF,
@@ -28,8 +38,21 @@ export {
   type RetryConfig,
 } from "./core/retries.js";
 export {
+  type AccountCredentials,
+  type AccountIdRequest,
+  AccountStatus,
+  AuthType,
+  type LinkedAccount,
+  type LinkedAccountMeta,
+  type ListLinkedAccountsRequest,
+  type PatchAccountExternalDto,
+  type StatusReason,
+  type UpdateAccountRequest,
+} from "./models/accounts.js";
+export {
   Categories,
   type ConnectSession,
+  type ConnectSessionAccount,
   type ConnectSessionAuthenticate,
   type ConnectSessionCreate,
   ConnectSessionStatus,

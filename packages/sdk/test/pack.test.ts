@@ -76,6 +76,7 @@ hub.connectSessions
       createdAtIsDate: link.createdAt instanceof Date,
       errorChain: error instanceof sdk.ApiErrorResponse && error instanceof sdk.ConnectHubError,
       errorName: error.name,
+      accounts: typeof hub.accounts.listLinkedAccounts + " " + sdk.AccountStatus.Active,
       exports: Object.keys(sdk).sort(),
     }));
   });
@@ -88,6 +89,7 @@ const EXPECTED_RESULT = {
   createdAtIsDate: true,
   errorChain: true,
   errorName: "UnauthorizedResponse",
+  accounts: "function active",
 };
 
 describe("the packed package", () => {
@@ -131,7 +133,7 @@ describe("the packed package", () => {
 
   it("resolves its types for ES module and CommonJS TypeScript consumers", () => {
     const typed = `
-import { Categories, ConnectHub, type ConnectSessionTokenAuthLink, UnauthorizedResponse } from "@connect-hub/sdk";
+import { AccountStatus, Categories, ConnectHub, type ConnectSessionTokenAuthLink, UnauthorizedResponse } from "@connect-hub/sdk";
 export async function create(apiKey: string): Promise<ConnectSessionTokenAuthLink> {
   const hub = new ConnectHub({ serverURL: "http://localhost:4000", security: { username: apiKey, password: "" } });
   // @ts-expect-error an unknown category does not compile, so the types are not \`any\`
@@ -140,10 +142,14 @@ export async function create(apiKey: string): Promise<ConnectSessionTokenAuthLin
     originOwnerId: "c", originOwnerName: "A", categories: [Categories.Hris],
   });
   const createdAt: Date = res.connectSessionTokenAuthLink.createdAt;
+  // @ts-expect-error an unknown status does not compile
+  await hub.accounts.listLinkedAccounts({ status: ["nope"] });
+  const { linkedAccounts } = await hub.accounts.listLinkedAccounts({ status: [AccountStatus.Active] });
+  const updatedAt: Date | undefined = linkedAccounts[0]?.updatedAt;
   try {
     await hub.connectSessions.authenticateConnectSession({ token: res.connectSessionTokenAuthLink.token });
   } catch (error) {
-    if (error instanceof UnauthorizedResponse) throw new Error(\`\${error.statusCode} at \${createdAt.toISOString()}\`);
+    if (error instanceof UnauthorizedResponse) throw new Error(\`\${error.statusCode} at \${createdAt.toISOString()} \${updatedAt}\`);
   }
   return res.connectSessionTokenAuthLink;
 }

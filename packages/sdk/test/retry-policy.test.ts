@@ -68,6 +68,14 @@ describe("nextRetryDelay", () => {
     expect(nextRetryDelay(policy, answered(429, "60"), start, NOW)).toBe(60_000);
   });
 
+  it("takes an operation's default retry codes unless the config names its own", () => {
+    expect(resolveRetryPolicy(undefined, [429])?.retryCodes).toEqual(new Set([429]));
+    expect(resolveRetryPolicy({ strategy: "backoff" }, [429])?.retryCodes).toEqual(new Set([429]));
+    expect(resolveRetryPolicy({ strategy: "backoff", retryCodes: [502] }, [429])?.retryCodes).toEqual(
+      new Set([502]),
+    );
+  });
+
   it("merges a partial backoff over the defaults", () => {
     const custom = resolveRetryPolicy({ strategy: "backoff", backoff: { maxElapsedTime: 1000 } });
     expect(custom?.backoff).toEqual({ ...DEFAULT_BACKOFF, maxElapsedTime: 1000 });

@@ -1,6 +1,6 @@
 /**
- * The request core: the one place that speaks HTTP. A resource class (connect sessions now,
- * accounts later) describes an operation (method, path, JSON body, success status, a reader
+ * The request core: the one place that speaks HTTP. A resource class (connect sessions,
+ * accounts) describes an operation (method, path, query, JSON body, success status, a reader
  * for the answer) and the core does the rest: headers and credentials, the per-attempt
  * timeout, the caller's abort signal, hooks, debug logs, retries, and turning the answer into
  * the model or a typed error.
@@ -20,27 +20,41 @@ import { CallLog } from "./debug-log.js";
 import type { HookContext, RequestOptions, ResolvedOptions } from "./options.js";
 import { type BodyReader, errorForResponse, readSuccessBody } from "./responses.js";
 import { type AttemptSummary, abortedError, nextRetryDelay, resolveRetryPolicy, sleep } from "./retries.js";
+import { queryString } from "./url.js";
 
 export interface Operation<T> {
   /** The SDK method's name, shown to hooks. */
   operationId: string;
   method: "GET" | "POST" | "PATCH" | "DELETE";
-  /** The path below `serverURL`, starting with `/`, path parameters already percent-encoded. */
+  /** The path below `serverURL`, starting with `/`, path parameters already percent-encoded (`encodePath`). */
   path: string;
+  /** Query parameters by wire name; `undefined` and `null` are not sent, arrays repeat their key. */
+  query?: Readonly<Record<string, unknown>>;
   /** Serialised as JSON; `undefined` sends no body. */
   body?: unknown;
   successStatus: number;
   idempotencyKey?: string;
+  /** The statuses retried when the retry config names none; default `DEFAULT_RETRY_CODES`. */
+  defaultRetryCodes?: readonly number[];
   read: BodyReader<T>;
 }
 
-/** The seed's response shape, with the model under `value` until the resource names it. */
-export interface OperationResult<T> {
+/** The parts of every successful answer, as in the seed. */
+export interface ResponseMetadata {
   statusCode: number;
+  /** The response's `Content-Type`. */
   contentType: string;
+  /** The response, with its body still unread. */
   rawResponse: Response;
+}
+
+/** The seed's response shape, with the model under `value` until the resource names it. */
+export interface OperationResult<T> extends ResponseMetadata {
   value: T;
 }
+
+/** The seed's response shape with the model under its name, e.g. `{ ..., linkedAccount }`. */
+export type NamedResult<K extends string, T> = ResponseMetadata & { [P in K]: T };
 
 type AttemptOutcome =
   | { kind: "answered"; response: Response; body: string }
@@ -63,9 +77,19 @@ export class RequestCore {
     this.#options = options;
   }
 
+  /** Runs the operation and returns the model under `name`, as the seed's response shapes do. */
+  async call<K extends string, T>(
+    name: K,
+    operation: Operation<T>,
+    callOptions: RequestOptions = {},
+  ): Promise<NamedResult<K, T>> {
+    const { value, ...metadata } = await this.execute(operation, callOptions);
+    return { ...metadata, [name]: value } as NamedResult<K, T>;
+  }
+
   async execute<T>(operation: Operation<T>, callOptions: RequestOptions = {}): Promise<OperationResult<T>> {
     if (callOptions.signal?.aborted) throw abortedError(callOptions.signal);
-    const url = `${this.#options.baseURL}${operation.path}`;
+    const url = `${this.#options.baseURL}${operation.path}${queryString(operation.query)}`;
     const plan: AttemptPlan = {
       url,
       method: operation.method,
@@ -75,7 +99,10 @@ export class RequestCore {
       signal: callOptions.signal,
       log: new CallLog(this.#options.debugLogger, operation.method, url),
     };
-    const policy = resolveRetryPolicy(callOptions.retries ?? this.#options.retryConfig);
+    const policy = resolveRetryPolicy(
+      callOptions.retries ?? this.#options.retryConfig,
+      operation.defaultRetryCodes,
+    );
     const startedAt = Date.now();
     for (let attempt = 1; ; attempt++) {
       const context: HookContext = {

@@ -1,7 +1,8 @@
 /**
  * Turns an HTTP answer into the operation's model or the error that describes it. Success is
- * the operation's one status (201 for both connect-session operations) with a JSON body that
- * passes the operation's reader; anything else throws (see `models/errors.ts` for which class).
+ * the operation's one status (201 for the connect-session operations, 200 for the accounts
+ * ones) with a JSON body that passes the operation's reader; anything else throws (see
+ * `models/errors.ts` for which class).
  */
 import {
   ERROR_CLASS_BY_STATUS,

@@ -9,7 +9,11 @@
  * a `Retry-After` beyond that budget ends the retries at once.
  *
  * Retrying a create is safe because every create carries an `Idempotency-Key` that stays the
- * same across its retries.
+ * same across its retries. The accounts operations are retried alike: reads change nothing, a
+ * PATCH is a merge that a second application leaves as the first did, and a DELETE repeated
+ * after a lost answer finds the account gone (404). `getAccountCredentials` alone does not
+ * retry 502 by default, because Connect Hub answers 502 when the provider refused to refresh
+ * the token, and a retry would only ask the provider again.
  *
  * The shape of `RetryConfig` is StackOne's SDK's (same names, milliseconds), plus `retryCodes`.
  */
@@ -53,13 +57,19 @@ export interface RetryPolicy {
   retryCodes: ReadonlySet<number>;
 }
 
-/** `undefined` means: never retry. */
-export function resolveRetryPolicy(config: RetryConfig | undefined): RetryPolicy | undefined {
+/**
+ * `undefined` means: never retry. `defaultRetryCodes` are the statuses retried when the config
+ * names none: an operation may narrow them (`getAccountCredentials` leaves out 502).
+ */
+export function resolveRetryPolicy(
+  config: RetryConfig | undefined,
+  defaultRetryCodes: readonly number[] = DEFAULT_RETRY_CODES,
+): RetryPolicy | undefined {
   if (config?.strategy === "none") return undefined;
   return {
     backoff: { ...DEFAULT_BACKOFF, ...withoutUndefined(config?.backoff ?? {}) },
     retryConnectionErrors: config?.retryConnectionErrors ?? true,
-    retryCodes: new Set(config?.retryCodes ?? DEFAULT_RETRY_CODES),
+    retryCodes: new Set(config?.retryCodes ?? defaultRetryCodes),
   };
 }
 

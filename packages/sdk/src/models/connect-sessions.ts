@@ -11,7 +11,7 @@
  * every other field may be absent or `null`. Enums in responses are open (an unknown value is
  * passed through, not rejected), so a newer server does not break an older SDK.
  */
-import { type WireReader, withoutUndefined } from "../core/wire.js";
+import { toWire, type WireNames, type WireReader, withoutUndefined } from "../core/wire.js";
 
 /** A string enum that also admits values this SDK version does not know yet. */
 export type OpenEnum<Known extends string> = Known | (string & Record<never, never>);
@@ -107,6 +107,18 @@ export interface ConnectSession {
   metadata?: Record<string, unknown> | null;
   externalTriggerToken?: string | null;
   type?: OpenEnum<Type> | null;
+  /**
+   * The linked account the session produced: `null` until the user has connected one (the
+   * session is then `completed`). Connect Hub's addition; poll `authenticateConnectSession`
+   * to see it, then read the account with `hub.accounts.getAccount({ id: account.id })`.
+   */
+  account?: ConnectSessionAccount | null;
+}
+
+/** The account a completed connect session produced. */
+export interface ConnectSessionAccount {
+  id: string;
+  provider: string;
 }
 
 /** A new connect session with its token and hosted link, as `createConnectSession` returns it. */
@@ -117,7 +129,7 @@ export interface ConnectSessionTokenAuthLink extends ConnectSession {
   authLinkUrl: string;
 }
 
-const CREATE_WIRE_NAMES = {
+const CREATE_WIRE_NAMES: WireNames<ConnectSessionCreate> = {
   originOwnerId: "origin_owner_id",
   originOwnerName: "origin_owner_name",
   originUsername: "origin_username",
@@ -131,16 +143,11 @@ const CREATE_WIRE_NAMES = {
   label: "label",
   type: "type",
   integrationId: "integration_id",
-} as const satisfies Record<keyof ConnectSessionCreate, string>;
+};
 
 /** The wire body of a create: the fields the caller set, renamed; nothing else. */
 export function connectSessionCreateToWire(request: ConnectSessionCreate): Record<string, unknown> {
-  const wire: Record<string, unknown> = {};
-  for (const [field, wireName] of Object.entries(CREATE_WIRE_NAMES)) {
-    const value = request[field as keyof ConnectSessionCreate];
-    if (value !== undefined) wire[wireName] = value;
-  }
-  return wire;
+  return toWire(request, CREATE_WIRE_NAMES);
 }
 
 export function connectSessionAuthenticateToWire(
@@ -170,7 +177,12 @@ export function readConnectSession(reader: WireReader): ConnectSession {
     metadata: reader.optionalObject("metadata"),
     externalTriggerToken: reader.optionalString("external_trigger_token"),
     type: reader.optionalString("type"),
+    account: reader.optionalNested("account", readConnectSessionAccount),
   });
+}
+
+function readConnectSessionAccount(reader: WireReader): ConnectSessionAccount {
+  return { id: reader.string("id"), provider: reader.string("provider") };
 }
 
 export function readConnectSessionTokenAuthLink(reader: WireReader): ConnectSessionTokenAuthLink {

@@ -120,3 +120,25 @@ export function sessionWithToken(overrides: Record<string, unknown> = {}): Recor
 
 /** `201` with a valid session: the success answer of `createConnectSession`. */
 export const CREATED: StubAnswer = { status: 201, body: sessionWithToken() };
+
+/** A valid `LinkedAccount` body, as Connect Hub sends it. */
+export function linkedAccountBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: "acc_stub",
+    provider: "ashby",
+    provider_name: "Ashby",
+    status: "active",
+    status_reasons: null,
+    origin_owner_id: "cust-1",
+    origin_owner_name: "Acme",
+    origin_username: null,
+    setup_information: null,
+    label: null,
+    type: "production",
+    metadata: null,
+    auth_type: "api_key",
+    created_at: "2026-01-02T03:04:05.678Z",
+    updated_at: "2026-01-02T03:04:05.678Z",
+    ...overrides,
+  };
+}

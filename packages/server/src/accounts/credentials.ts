@@ -128,12 +128,9 @@ export class CredentialService {
       );
     } catch (error) {
       if (error instanceof OAuthTokenError) {
-        const failed = await this.markFailed(
-          row,
-          "refresh_failed",
-          `The provider refused the refresh: ${error.message}`,
-        );
-        throw refreshFailed(failed, [{ status: error.status, url: error.url, raw: error.raw }]);
+        return this.markFailed(row, "refresh_failed", `The provider refused the refresh: ${error.message}`, [
+          { status: error.status, url: error.url, raw: error.raw },
+        ]);
       }
       if (error instanceof OutboundRequestError) {
         throw new ApiError(502, `Could not refresh the credentials: ${error.message}`);
@@ -155,14 +152,20 @@ export class CredentialService {
     return this.accounts.findOrThrow(this.db, row.project_id, row.id);
   }
 
-  private async markFailed(row: store.LinkedAccountRow, code: string, description: string): Promise<never> {
+  /** Records why the credentials are unusable on the account, then answers 502. */
+  private async markFailed(
+    row: store.LinkedAccountRow,
+    code: string,
+    description: string,
+    providerErrors?: unknown[],
+  ): Promise<never> {
     const reasons = [{ code, description, timestamp: isoTimestamp(this.clock()) }];
     await store.updateAccount(this.db, row.project_id, row.id, {
       status: "error",
       status_reasons: JSON.stringify(reasons),
       updated_at: isoTimestamp(this.clock()),
     });
-    throw refreshFailed(await this.accounts.findOrThrow(this.db, row.project_id, row.id));
+    throw refreshFailed(await this.accounts.findOrThrow(this.db, row.project_id, row.id), providerErrors);
   }
 
   private toView(row: store.LinkedAccountRow): AccountCredentialsView {
