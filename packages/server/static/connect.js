@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The hosted connect page's behaviour. It holds the connect session token in this tab's
- * sessionStorage only (removed from the address bar at once), talks to the server with it as a
+ * sessionStorage only (or in memory, where a browser denies storage to a third-party frame),
+ * removed from the address bar at once; it talks to the server with it as a
  * Bearer token, and posts messages to the embedding page only at the project's exact allowed
  * origins, never `*`.
  *
@@ -27,6 +28,43 @@ const SEARCH_THRESHOLD = 7;
  * @typedef {{ok: boolean, title: string, message: string, cancelled?: boolean,
  *   account?: {id: string, provider: string}, allowedOrigins: string[]}} CallbackResult
  */
+
+/**
+ * This tab's sessionStorage, or memory where the browser denies storage (a third-party frame
+ * with third-party storage blocked): the page then works until it is reloaded.
+ */
+const tabStorage = (() => {
+  /** @type {Map<string, string>} */
+  const memory = new Map();
+  /** @template T @param {() => T} use @param {() => T} fallback */
+  const attempt = (use, fallback) => {
+    try {
+      return use();
+    } catch {
+      return fallback();
+    }
+  };
+  return {
+    /** @param {string} key */
+    get: (key) =>
+      attempt(
+        () => sessionStorage.getItem(key),
+        () => memory.get(key) ?? null,
+      ),
+    /** @param {string} key @param {string} value */
+    set: (key, value) =>
+      attempt(
+        () => sessionStorage.setItem(key, value),
+        () => void memory.set(key, value),
+      ),
+    /** @param {string} key */
+    remove: (key) =>
+      attempt(
+        () => sessionStorage.removeItem(key),
+        () => void memory.delete(key),
+      ),
+  };
+})();
 
 const app = /** @type {HTMLElement} */ (document.getElementById("app"));
 const dataElement = document.getElementById("connect-hub-data");
@@ -62,7 +100,7 @@ function show(...nodes) {
 /** @returns {string[]} */
 function allowedOrigins() {
   try {
-    return JSON.parse(sessionStorage.getItem(ORIGINS_KEY) ?? "[]");
+    return JSON.parse(tabStorage.get(ORIGINS_KEY) ?? "[]");
   } catch {
     return [];
   }
@@ -125,10 +163,10 @@ function takeToken() {
   const params = new URLSearchParams(location.search);
   const fromUrl = params.get("token");
   if (fromUrl) {
-    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    tabStorage.set(TOKEN_KEY, fromUrl);
     history.replaceState(null, "", "/connect");
   }
-  return sessionStorage.getItem(TOKEN_KEY);
+  return tabStorage.get(TOKEN_KEY);
 }
 
 async function startConnect() {
@@ -138,7 +176,7 @@ async function startConnect() {
     return showMessage("This link is not valid", "Open the link you were given to connect your account.");
   const { status, json } = await api("/connect/api/session", token);
   if (status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
+    tabStorage.remove(TOKEN_KEY);
     return showMessage(
       "This link has expired",
       "This link is no longer valid. Ask for a new link to connect your account.",
@@ -146,7 +184,7 @@ async function startConnect() {
   }
   if (status !== 200) return showMessage("Something went wrong", json.message ?? "Please try again later.");
   const model = /** @type {PageModel} */ (json);
-  sessionStorage.setItem(ORIGINS_KEY, JSON.stringify(model.allowed_origins));
+  tabStorage.set(ORIGINS_KEY, JSON.stringify(model.allowed_origins));
   history.replaceState(null, "", `/connect?session=${model.session.id}`);
   if (model.session.status !== "pending") {
     return showMessage("This link was already used", "An account was already connected with this link.");
@@ -376,8 +414,8 @@ async function beginPopupOAuth() {
   const token = params.get("token");
   const provider = params.get("provider");
   if (!token || !provider) return showMessage("Nothing to do", "Start from the connect page.");
-  sessionStorage.setItem(TOKEN_KEY, token);
-  sessionStorage.setItem(POPUP_KEY, "1");
+  tabStorage.set(TOKEN_KEY, token);
+  tabStorage.set(POPUP_KEY, "1");
   const { status, json } = await api("/connect/oauth/start", token, {
     provider,
     setup_values: JSON.parse(params.get("setup") ?? "{}"),
@@ -405,15 +443,19 @@ function showConnected(providerName, account) {
   close.addEventListener("click", closeWindow);
   show(
     h("h1", { class: "success" }, [`${providerName} is connected`]),
-    h("p", {}, ["Your account was connected. You can close this window."]),
+    h("p", {}, [
+      window.top === window
+        ? "Your account was connected. You can close this window."
+        : "Your account was connected.",
+    ]),
     h("p", {}, [close]),
   );
 }
 
 /** @param {CallbackResult} result */
 function showCallback(result) {
-  if (sessionStorage.getItem(POPUP_KEY) === "1" && window.opener) {
-    sessionStorage.removeItem(POPUP_KEY);
+  if (tabStorage.get(POPUP_KEY) === "1" && window.opener) {
+    tabStorage.remove(POPUP_KEY);
     window.opener.postMessage({ type: OAUTH_RESULT, result }, location.origin);
     window.close();
     return;

@@ -195,7 +195,7 @@ describe("the OAuth state", () => {
     const elsewhere = await begin();
     const stranger = await callback(
       { state: elsewhere.state, code: "x" },
-      "connect_hub_oauth=chb_" + "A".repeat(43),
+      `connect_hub_oauth=chb_${"A".repeat(43)}`,
     );
     expect(stranger.html).toContain("This authorization was started elsewhere");
     expect((await callback({ state: elsewhere.state, code: "x" }, elsewhere.cookie)).html).toContain(

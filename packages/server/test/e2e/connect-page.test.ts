@@ -34,9 +34,17 @@ const EMBEDDER_PAGE = `<!doctype html><html><body>
 <script>
   window.messages = [];
   window.addEventListener("message", (event) => window.messages.push({ origin: event.origin, data: event.data }));
+  const params = new URLSearchParams(location.search);
   document.getElementById("open").addEventListener("click", () => {
-    window.open(new URLSearchParams(location.search).get("link"), "connect", "popup,width=480,height=720");
+    window.open(params.get("link"), "connect", "popup,width=480,height=720");
   });
+  if (params.get("frame")) {
+    const frame = document.createElement("iframe");
+    frame.src = params.get("frame");
+    frame.width = "480";
+    frame.height = "700";
+    document.body.append(frame);
+  }
 </script></body></html>`;
 
 beforeAll(async () => {
@@ -302,6 +310,43 @@ describe("the connect page", () => {
     expect(callbackUrl).toContain("/connect/oauth/callback?");
     await page.goto(callbackUrl);
     await page.getByRole("heading", { name: "This authorization has expired" }).waitFor();
+  });
+
+  it("runs inside an iframe of an allowed origin, with OAuth2 in a popup", async () => {
+    const session = await createSession(hub, apiKey, {
+      origin_owner_id: "iframe-oauth",
+      provider: TEST_PROVIDER_KEY,
+    });
+    await page.goto(`${allowedOrigin}/?frame=${encodeURIComponent(session.auth_link_url)}`);
+    const frame = page.frameLocator("iframe");
+    await frame.getByRole("heading", { name: "Connect Test Identity Provider" }).waitFor();
+    const [popup] = await Promise.all([
+      page.waitForEvent("popup"),
+      frame.getByRole("button", { name: "Continue to Test Identity Provider" }).click(),
+    ]);
+    // The popup closes itself once it has told the frame; listen before it can happen.
+    const closed = popup.waitForEvent("close");
+    await authorizeAtIdentityProvider(popup);
+    await closed;
+    await frame.getByRole("heading", { name: "Test Identity Provider is connected" }).waitFor();
+    await screenshot(page, "connect-iframe-success");
+    const account = (await admin("POST", "/connect_sessions/authenticate", { token: session.token })).body
+      .account;
+    expect(account).toMatchObject({ provider: TEST_PROVIDER_KEY });
+    const messages = await page.evaluate(() => (window as unknown as { messages: unknown[] }).messages);
+    expect(messages).toEqual([
+      { origin: hub.config.publicUrl, data: { type: "connect-hub:account-connected", account } },
+    ]);
+  });
+
+  it("cannot be framed by an origin the project does not allow", async () => {
+    const session = await createSession(hub, apiKey, { origin_owner_id: "iframe-stranger" });
+    await page.goto(`${strangerOrigin}/?frame=${encodeURIComponent(session.auth_link_url)}`);
+    await page.waitForTimeout(500);
+    const framed = page.frames().find((f) => f !== page.mainFrame());
+    expect(framed).toBeDefined();
+    expect(framed?.url()).toBe("chrome-error://chromewebdata/");
+    expect(await framed?.getByRole("heading", { name: "Connect your account" }).count()).toBe(0);
   });
 
   it("posts the connection to the opener at the allowed origin only", async () => {
