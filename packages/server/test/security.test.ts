@@ -215,6 +215,41 @@ describe("the OAuth state", () => {
     );
   });
 
+  it("answers random connect page posts with a 4xx, never 500", async () => {
+    const { token } = await createSession(hub, apiKey);
+    const anyJson = fc.oneof(
+      fc.jsonValue(),
+      fc.record(
+        {
+          provider: fc.oneof(fc.string(), fc.constant(TEST_PROVIDER_KEY)),
+          values: fc.jsonValue(),
+          setup_values: fc.jsonValue(),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        anyJson,
+        fc.constantFrom("/connect/api/credentials", "/connect/oauth/start"),
+        fc.boolean(),
+        async (body, path, withToken) => {
+          const response = await fetch(`${hub.url}${path}`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              ...(withToken ? { authorization: `Bearer ${token}` } : {}),
+            },
+            body: JSON.stringify(body),
+          });
+          expect(response.status === 201 || (response.status >= 400 && response.status < 500)).toBe(true);
+          await response.arrayBuffer();
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it("refuses to start from another site", async () => {
     const { token } = await createSession(hub, apiKey);
     const { response } = await start(token, { origin: "https://evil.example" });

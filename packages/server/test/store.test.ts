@@ -14,6 +14,7 @@ import { type Db, migrateToLatest, openDatabase, pendingMigrations } from "../sr
 import { isUniqueViolation } from "../src/db/dialect.js";
 import * as idempotency from "../src/idempotency/store.js";
 import { Sweeper } from "../src/maintenance/sweeper.js";
+import * as oauthStates from "../src/oauth/store.js";
 import { TenancyService } from "../src/tenancy/service.js";
 import * as tenancy from "../src/tenancy/store.js";
 import {
@@ -294,6 +295,30 @@ for (const dialect of TEST_DIALECTS) {
         expect(
           await idempotency.findLiveIdempotencyRecord(db.kysely, projectId, hashToken(live), NOW),
         ).toBeDefined();
+      });
+
+      it("deletes OAuth states once their ten minutes are over, used or not", async () => {
+        const insert = (expiresAt: string, consumedAt: string | null) =>
+          oauthStates.insertOAuthState(db.kysely, {
+            state_hash: hashToken(crypto.randomUUID()),
+            project_id: projectId,
+            session_id: 1,
+            provider: "test-idp",
+            browser_binding_hash: "b",
+            code_verifier_sealed: null,
+            redirect_uri: "https://hub.example/connect/oauth/callback",
+            setup_values: null,
+            created_at: NOW,
+            expires_at: expiresAt,
+            consumed_at: consumedAt,
+          });
+        for (let i = 0; i < 9; i++) await insert("2026-11-25T11:59:00.000Z", i % 2 ? NOW : null);
+        await insert("2026-11-25T12:10:00.000Z", null);
+        const report = await new Sweeper(db, sweeperConfig, { clock: at(NOW) }).sweepOnce();
+        expect(report.delete_expired_oauth_states).toBeGreaterThanOrEqual(9);
+        const left = await db.kysely.selectFrom("oauth_states").select("expires_at").execute();
+        expect(left.every((row) => row.expires_at > NOW)).toBe(true);
+        expect(left.length).toBeGreaterThanOrEqual(1);
       });
 
       it("lets several sweepers run at once, each row handled once", async () => {

@@ -17,6 +17,7 @@ import type { SweeperConfig } from "../config.js";
 import * as sessions from "../connect-sessions/store.js";
 import type { Db } from "../db/database.js";
 import * as idempotency from "../idempotency/store.js";
+import * as oauthStates from "../oauth/store.js";
 import { addSeconds, type Clock, isoTimestamp, systemClock } from "../time.js";
 
 export interface SweepTask {
@@ -46,6 +47,11 @@ export function sweepTasks(config: Pick<SweeperConfig, "sessionRetentionSeconds"
       name: "delete_expired_idempotency_records",
       sweepBatch: (db, now, limit) =>
         idempotency.deleteExpiredIdempotencyRecords(db.kysely, db.dialect, isoTimestamp(now), limit),
+    },
+    {
+      name: "delete_expired_oauth_states",
+      sweepBatch: (db, now, limit) =>
+        oauthStates.deleteExpiredOAuthStates(db.kysely, db.dialect, isoTimestamp(now), limit),
     },
   ];
 }

@@ -1,5 +1,6 @@
 /** SQL for OAuth states: single use, short-lived, stored only as hashes. */
 import type { Kysely, Selectable } from "kysely";
+import { type DialectName, skipLockedRows } from "../db/dialect.js";
 import type { Database, OAuthStateTable } from "../db/schema.js";
 
 export type OAuthStateRow = Selectable<OAuthStateTable>;
@@ -26,4 +27,19 @@ export async function consumeOAuthState(
     .returningAll()
     .executeTakeFirst();
   return row ? { ...row, session_id: Number(row.session_id) } : undefined;
+}
+
+/** Deletes up to `limit` states, used or not, whose ten minutes ended at or before `now`. */
+export async function deleteExpiredOAuthStates(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  now: string,
+  limit: number,
+): Promise<number> {
+  const due = skipLockedRows(
+    db.selectFrom("oauth_states").select("state_hash").where("expires_at", "<=", now).limit(limit),
+    dialect,
+  );
+  const result = await db.deleteFrom("oauth_states").where("state_hash", "in", due).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
