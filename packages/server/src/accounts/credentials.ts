@@ -156,13 +156,7 @@ export class CredentialService {
   }
 
   private async markFailed(row: store.LinkedAccountRow, code: string, description: string): Promise<never> {
-    const reasons = [{ code, description, timestamp: isoTimestamp(this.clock()) }];
-    await store.updateAccount(this.db, row.project_id, row.id, {
-      status: "error",
-      status_reasons: JSON.stringify(reasons),
-      updated_at: isoTimestamp(this.clock()),
-    });
-    throw refreshFailed(await this.accounts.findOrThrow(this.db, row.project_id, row.id));
+    throw refreshFailed(await this.accounts.markRefreshFailed(row.project_id, row.id, { code, description }));
   }
 
   private toView(row: store.LinkedAccountRow): AccountCredentialsView {
