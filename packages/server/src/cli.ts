@@ -1,13 +1,15 @@
 /**
- * The operator's interface: `connect-hub serve | migrate | keys ...`. Anything a script may
+ * The operator's interface: `connect-hub serve | migrate | keys ... | webhooks ...`. Anything a script may
  * capture goes to standard output alone (e.g. the new API key); everything else to stderr.
  */
 import { Command, CommanderError } from "commander";
 import { ConfigError, loadConfig, parseDatabaseUrl } from "./config.js";
 import { CopyError, copyDatabase } from "./db/copy.js";
 import { type Db, migrateToLatest, openDatabase } from "./db/database.js";
+import { ApiError } from "./http/errors.js";
 import { serve } from "./main.js";
 import { DEFAULT_ORGANIZATION, DEFAULT_PROJECT, TenancyService } from "./tenancy/service.js";
+import { addWebhookCommands } from "./webhooks/cli.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   try {
@@ -19,7 +21,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`connect-hub: ${message}\n`);
-    const expected = error instanceof ConfigError || error instanceof CopyError;
+    const expected = error instanceof ConfigError || error instanceof CopyError || error instanceof ApiError;
     if (!expected) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
     process.exitCode = 1;
   }
@@ -115,6 +117,7 @@ function buildProgram(): Command {
         await to.close();
       }
     });
+  addWebhookCommands(program, withDatabase);
   return program;
 }
 

@@ -114,8 +114,12 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
           description:
             "Answers with the new secret, shown only here. During `overlap_seconds` (default 24 hours) every delivery carries two signatures, one per secret, so receivers can switch without dropping one.",
           params: EndpointIdParams,
-          body: Type.Optional(RotateSecret),
+          body: RotateSecret,
           response: { 200: Type.Ref(WebhookEndpointWithSecret), ...ERRORS },
+        },
+        // The body is optional: no body means the default overlap.
+        preValidation: async (request) => {
+          request.body ??= {};
         },
       },
       async (request) =>
