@@ -83,5 +83,6 @@ export {
   UnauthorizedResponse,
   UnprocessableEntityResponse,
 } from "./models/errors.js";
+export { verifyWebhook, type WebhookEvent, WebhookVerificationError } from "./webhooks.js";
 
 export const SDK_VERSION = "0.1.0";

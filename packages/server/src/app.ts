@@ -38,6 +38,11 @@ import { OutboundClient } from "./outbound/client.js";
 import { loadProviderCatalog, type ProviderCatalog } from "./providers/catalog.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
+import { WebhookDispatcher } from "./webhooks/dispatcher.js";
+import { WebhookOutbox } from "./webhooks/outbox.js";
+import { webhookRoutes } from "./webhooks/routes.js";
+import { openApiWebhooks, WEBHOOK_SHARED_SCHEMAS } from "./webhooks/schema.js";
+import { WebhookService } from "./webhooks/service.js";
 
 export interface AppOptions {
   config: Config;
@@ -83,7 +88,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   // Shared schemas are added here, at the root: a plugin that adds its own gets a fresh
   // schema controller without the strict body validator set above.
-  for (const schema of [ErrorResponse, ...ACCOUNT_SHARED_SCHEMAS, ...INTEGRATION_SHARED_SCHEMAS])
+  for (const schema of [
+    ErrorResponse,
+    ...ACCOUNT_SHARED_SCHEMAS,
+    ...INTEGRATION_SHARED_SCHEMAS,
+    ...WEBHOOK_SHARED_SCHEMAS,
+  ])
     app.addSchema(schema);
 
   await app.register(helmet, {
@@ -117,7 +127,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
       servers: [{ url: config.publicUrl }],
       components: { securitySchemes: { basic: { type: "http", scheme: "basic" } } },
-      tags: [{ name: "Connect Sessions" }, { name: "Accounts" }, { name: "Integrations" }],
+      tags: [
+        { name: "Connect Sessions" },
+        { name: "Accounts" },
+        { name: "Integrations" },
+        {
+          name: "Webhooks",
+          description: "Endpoints that hear about accounts and sessions; the events are under `webhooks`.",
+        },
+      ],
+      // Plain JSON Schema objects; the plugin's typing wants its own OpenAPI types.
+      webhooks: openApiWebhooks(config.organizationIdType) as never,
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", staticCSP: true });
@@ -130,11 +150,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }));
   const secrets = options.secrets ?? loadSecretBox(config, (message) => app.log.warn(message));
   const outbound = new OutboundClient(config.outbound);
-  app.addHook("onClose", () => outbound.close());
   const tokens = new OAuthTokenClient(outbound, clock);
 
   const integrations = new IntegrationService(db.kysely, catalog, secrets, clock);
-  const accounts = new AccountService(db.kysely, catalog, secrets, clock);
+  const events = new WebhookOutbox(clock, config.organizationIdType);
+  const accounts = new AccountService(db.kysely, catalog, secrets, clock, events);
   const metrics = registerMetrics(app, db, config.metrics);
   const tenancy = new TenancyService(db.kysely, clock, { apiKeyCacheSeconds: config.apiKeyCacheSeconds });
   const connectSessions = new ConnectSessionService(db, clock, {
@@ -159,6 +179,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       tokens,
       clock,
       publicUrl: config.publicUrl,
+      events,
+    }),
+    webhooks: new WebhookService(db.kysely, secrets, clock, {
+      allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     }),
     apiKeyAuth: requireApiKey((key) => tenancy.authenticateApiKey(key)),
   };
@@ -167,12 +191,28 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(accountRoutes(context));
   await app.register(integrationRoutes(context));
   await app.register(hubRoutes(context));
+  await app.register(webhookRoutes(context));
 
   await healthRoutes(app, db);
 
-  const sweeper = new Sweeper(db, config.sweeper, { clock, log: app.log });
+  const sweeper = new Sweeper(db, config.sweeper, {
+    clock,
+    log: app.log,
+    events,
+    webhookRetentionSeconds: Math.round(config.webhooks.retentionMs / 1000),
+  });
   app.addHook("onReady", async () => sweeper.start());
   app.addHook("onClose", () => sweeper.stop());
+  const dispatcher = new WebhookDispatcher(db, outbound, secrets, events, config.webhooks, {
+    clock,
+    log: app.log,
+  });
+  app.addHook("onReady", async () => dispatcher.start());
+  // Sends in flight finish before the outbound client closes.
+  app.addHook("onClose", async () => {
+    await dispatcher.stop();
+    await outbound.close();
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   return app;

@@ -1,6 +1,6 @@
 /**
  * The operator's interface: `connect-hub serve | migrate | keys | providers | integrations |
- * projects | db ...`. Anything a script may
+ * projects | webhooks | db ...`. Anything a script may
  * capture goes to standard output alone (e.g. the new API key); everything else to stderr.
  */
 import { Command, CommanderError } from "commander";
@@ -8,9 +8,10 @@ import { ConfigError, loadConfig, parseDatabaseUrl } from "./config.js";
 import { CopyError, copyDatabase } from "./db/copy.js";
 import { type Db, migrateToLatest, openDatabase } from "./db/database.js";
 import { ApiError } from "./http/errors.js";
-import { registerIntegrationCommands } from "./integrations/cli.js";
+import { addIntegrationCommands } from "./integrations/cli.js";
 import { serve } from "./main.js";
 import { DEFAULT_ORGANIZATION, DEFAULT_PROJECT, TenancyService } from "./tenancy/service.js";
+import { addWebhookCommands } from "./webhooks/cli.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   try {
@@ -98,7 +99,7 @@ function buildProgram(): Command {
         process.stderr.write(`revoked ${keyId}\n`);
       }),
     );
-  registerIntegrationCommands(program, withDatabase);
+  addIntegrationCommands(program, withDatabase);
   keys
     .command("rotate")
     .description("replace an API key with a new one for the same project; prints the new key alone")
@@ -131,6 +132,7 @@ function buildProgram(): Command {
         await to.close();
       }
     });
+  addWebhookCommands(program, withDatabase);
   return program;
 }
 

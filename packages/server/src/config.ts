@@ -43,6 +43,22 @@ export interface Config {
   readonly apiKeyCacheSeconds: number;
   readonly sweeper: SweeperConfig;
   readonly metrics: MetricsConfig;
+  readonly webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** How often the delivery worker looks for due deliveries; 0 turns delivery off in this process. */
+  readonly pollIntervalMs: number;
+  /**
+   * Waits before each retry, in order: a delivery gets one first attempt plus one retry per
+   * entry, then is given up. Each wait gets +-20% jitter; a 429 or 503 `Retry-After` that asks
+   * for longer wins.
+   */
+  readonly retryScheduleMs: readonly number[];
+  /** An endpoint whose every attempt has failed for this long is disabled. */
+  readonly disableAfterMs: number;
+  /** Finished deliveries, their attempts and their events are deleted this long after. */
+  readonly retentionMs: number;
 }
 
 /** `false` (the socket's address), `true` (the left-most X-Forwarded-For), a hop count, or addresses/CIDRs. */
@@ -112,6 +128,12 @@ export function loadConfig(env: Env = process.env): Config {
     batchSize: integerSetting(env, "SWEEP_BATCH_SIZE", 500, 1, 100_000),
     sessionRetentionSeconds: integerSetting(env, "SESSION_RETENTION_SECONDS", 7 * 86_400, 0, 365 * 86_400),
   });
+  const webhooks = Object.freeze({
+    pollIntervalMs: durationSetting(env, "WEBHOOK_POLL_INTERVAL", "1s", 0, DAY_MS),
+    retryScheduleMs: Object.freeze(parseRetrySchedule(env.WEBHOOK_RETRY_SCHEDULE)),
+    disableAfterMs: durationSetting(env, "WEBHOOK_DISABLE_AFTER", "24h", 1, 30 * DAY_MS),
+    retentionMs: durationSetting(env, "WEBHOOK_RETENTION", "30d", 60_000, 365 * DAY_MS),
+  });
   const metrics = Object.freeze({
     enabled: booleanSetting(env, "METRICS_ENABLED", false),
     token: env.METRICS_TOKEN?.trim() || undefined,
@@ -136,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
     apiKeyCacheSeconds,
     sweeper,
     metrics,
+    webhooks,
   });
 }
 
@@ -226,6 +249,47 @@ function parsePublicUrl(raw: string | undefined, port: number): string {
   }
   if (url.search || url.hash) throw new ConfigError("PUBLIC_URL must not carry a query or fragment");
   return url.toString().replace(/\/+$/, "");
+}
+
+const DAY_MS = 86_400_000;
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: DAY_MS,
+};
+/** The Standard Webhooks schedule (about 27.5 hours in all): enough to ride out a day's outage. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = "5s,5m,30m,2h,5h,10h,10h";
+
+/** `250ms`, `5s`, `30m`, `2h`, `7d`, or a bare number of seconds; undefined when malformed. */
+export function parseDuration(raw: string): number | undefined {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? "s"] as number);
+}
+
+function durationSetting(env: Env, name: string, fallback: string, minMs: number, maxMs: number): number {
+  const raw = env[name]?.trim() || fallback;
+  const value = parseDuration(raw);
+  if (value === undefined) {
+    throw new ConfigError(`${name} must be a duration such as 500ms, 30s, 5m, 2h or 1d (got "${raw}")`);
+  }
+  if (value < minMs || value > maxMs) {
+    throw new ConfigError(`${name} must be between ${minMs} ms and ${maxMs} ms (got "${raw}")`);
+  }
+  return value;
+}
+
+function parseRetrySchedule(raw: string | undefined): number[] {
+  const value = raw?.trim() || DEFAULT_WEBHOOK_RETRY_SCHEDULE;
+  const steps = value.split(",").map((step) => parseDuration(step));
+  if (steps.length > 50 || steps.some((step) => step === undefined || step < 1 || step > 7 * DAY_MS)) {
+    throw new ConfigError(
+      `WEBHOOK_RETRY_SCHEDULE must be 1 to 50 comma-separated durations of 1ms to 7d, such as ${DEFAULT_WEBHOOK_RETRY_SCHEDULE} (got "${value}")`,
+    );
+  }
+  return steps as number[];
 }
 
 function integerSetting(env: Env, name: string, fallback: number, min: number, max: number): number {

@@ -152,20 +152,17 @@ export class CredentialService {
     return this.accounts.findOrThrow(this.db, row.project_id, row.id);
   }
 
-  /** Records why the credentials are unusable on the account, then answers 502. */
+  /** Records why the credentials are unusable on the account (with its event), then answers 502. */
   private async markFailed(
     row: store.LinkedAccountRow,
     code: string,
     description: string,
     providerErrors?: unknown[],
   ): Promise<never> {
-    const reasons = [{ code, description, timestamp: isoTimestamp(this.clock()) }];
-    await store.updateAccount(this.db, row.project_id, row.id, {
-      status: "error",
-      status_reasons: JSON.stringify(reasons),
-      updated_at: isoTimestamp(this.clock()),
-    });
-    throw refreshFailed(await this.accounts.findOrThrow(this.db, row.project_id, row.id), providerErrors);
+    throw refreshFailed(
+      await this.accounts.markRefreshFailed(row.project_id, row.id, { code, description }),
+      providerErrors,
+    );
   }
 
   private toView(row: store.LinkedAccountRow): AccountCredentialsView {

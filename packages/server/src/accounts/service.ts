@@ -9,6 +9,7 @@ import type { Database, LinkedAccountTable } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
 import { type Clock, isoTimestamp } from "../time.js";
+import type { WebhookOutbox } from "../webhooks/outbox.js";
 import { type ListAccountsQuery, PAGE_SIZE, type PatchAccount } from "./schema.js";
 import * as store from "./store.js";
 
@@ -68,6 +69,8 @@ export class AccountService {
     private readonly catalog: ProviderCatalog,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
+    /** Where account events are recorded, in the transaction of each change. */
+    private readonly events?: WebhookOutbox,
   ) {}
 
   async list(projectId: string, query: ListAccountsQuery): Promise<LinkedAccountView[]> {
@@ -128,7 +131,9 @@ export class AccountService {
       }
       changes.updated_at = this.now();
       await store.updateAccount(trx, projectId, accountId, changes);
-      return this.toView(await this.findOrThrow(trx, projectId, accountId));
+      const view = this.toView(await this.findOrThrow(trx, projectId, accountId));
+      await this.events?.recordAccountEvent(trx, projectId, "account.updated", view);
+      return view;
     });
   }
 
@@ -136,6 +141,7 @@ export class AccountService {
     return this.db.transaction().execute(async (trx) => {
       const view = this.toView(await this.findOrThrow(trx, projectId, accountId));
       await store.deleteAccount(trx, projectId, accountId);
+      await this.events?.recordAccountEvent(trx, projectId, "account.deleted", view);
       return view;
     });
   }
@@ -149,13 +155,14 @@ export class AccountService {
   /**
    * Creates or renews the account a connect session leads to, inside the caller's transaction:
    * `account_id` renews that account, otherwise the same owner and provider renew the latest
-   * account unless the session allows `multiple`. Returns the account id.
+   * account unless the session allows `multiple`. Returns the account id, and whether it is new.
+   * Records `account.created` or `account.updated` in the same transaction.
    */
   async linkFromSession(
     trx: Kysely<Database>,
     session: ConnectingSession,
     connection: NewConnection,
-  ): Promise<string> {
+  ): Promise<{ accountId: string; created: boolean }> {
     const now = this.now();
     const existing = session.accountId
       ? await this.findOrThrow(trx, session.projectId, session.accountId)
@@ -204,7 +211,46 @@ export class AccountService {
         ...fields,
       });
     }
-    return accountId;
+    const view = this.toView(await this.findOrThrow(trx, session.projectId, accountId));
+    await this.events?.recordAccountEvent(
+      trx,
+      session.projectId,
+      existing ? "account.updated" : "account.created",
+      view,
+    );
+    return { accountId, created: !existing };
+  }
+
+  /**
+   * Puts an account into `error` after a failed credentials refresh. The
+   * `account.credentials_refresh_failed` event is recorded in the same transaction when the
+   * account enters `error` (not again while it stays there: each later call for fresh
+   * credentials would otherwise emit one more).
+   */
+  async markRefreshFailed(
+    projectId: string,
+    accountId: string,
+    reason: { code: string; description: string },
+  ): Promise<store.LinkedAccountRow> {
+    return this.db.transaction().execute(async (trx) => {
+      const before = await this.findOrThrow(trx, projectId, accountId);
+      const now = this.now();
+      await store.updateAccount(trx, projectId, accountId, {
+        status: "error",
+        status_reasons: JSON.stringify([{ ...reason, timestamp: now }]),
+        updated_at: now,
+      });
+      const after = await this.findOrThrow(trx, projectId, accountId);
+      if (before.status !== "error") {
+        await this.events?.recordAccountEvent(
+          trx,
+          projectId,
+          "account.credentials_refresh_failed",
+          this.toView(after),
+        );
+      }
+      return after;
+    });
   }
 
   async findOrThrow(

@@ -139,29 +139,38 @@ export class ConnectSessionService {
   }
 
   private toView(row: store.ConnectSessionRow, organizationId: number): ConnectSessionView {
-    return {
-      id: row.id,
-      organization_id: this.options.organizationIdType === "number" ? organizationId : String(organizationId),
-      project_id: row.project_id,
-      categories: row.categories ? (JSON.parse(row.categories) as string[]) : null,
-      provider: row.provider,
-      provider_version: row.provider_version,
-      origin_owner_id: row.origin_owner_id,
-      origin_owner_name: row.origin_owner_name,
-      origin_username: row.origin_username,
-      account_id: row.account_id,
-      integration_id: row.integration_id,
-      label: row.label,
-      multiple: row.multiple === 1,
-      metadata: row.metadata ? (JSON.parse(row.metadata) as Record<string, unknown>) : null,
-      external_trigger_token: null,
-      type: row.type,
-      status: row.status,
-      account: null,
-      created_at: row.created_at,
-      expires_at: row.expires_at,
-    };
+    return connectSessionView(row, organizationId, this.options.organizationIdType);
   }
+}
+
+/** A session on the wire (without its account, which callers that know it fill in). */
+export function connectSessionView(
+  row: store.ConnectSessionRow,
+  organizationId: number,
+  organizationIdType: OrganizationIdType,
+): ConnectSessionView {
+  return {
+    id: row.id,
+    organization_id: organizationIdType === "number" ? organizationId : String(organizationId),
+    project_id: row.project_id,
+    categories: row.categories ? (JSON.parse(row.categories) as string[]) : null,
+    provider: row.provider,
+    provider_version: row.provider_version,
+    origin_owner_id: row.origin_owner_id,
+    origin_owner_name: row.origin_owner_name,
+    origin_username: row.origin_username,
+    account_id: row.account_id,
+    integration_id: row.integration_id,
+    label: row.label,
+    multiple: row.multiple === 1,
+    metadata: row.metadata ? (JSON.parse(row.metadata) as Record<string, unknown>) : null,
+    external_trigger_token: null,
+    type: row.type,
+    status: row.status,
+    account: null,
+    created_at: row.created_at,
+    expires_at: row.expires_at,
+  };
 }
 
 function assertNotBlank(value: string, field: string): void {

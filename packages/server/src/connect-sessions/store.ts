@@ -92,16 +92,16 @@ export async function completeConnectSession(
 }
 
 /**
- * Marks up to `limit` pending sessions whose expiry has passed as `expired`; returns how many.
- * This is the moment a `connect_session.expired` event belongs to: the row stays (with its
- * new status) until the retention period ends.
+ * Marks up to `limit` pending sessions whose expiry has passed as `expired`; returns them as
+ * marked. This is the moment a `connect_session.expired` event belongs to: the row stays (with
+ * its new status) until the retention period ends.
  */
 export async function markExpiredConnectSessions(
   db: Kysely<Database>,
   dialect: DialectName,
   now: string,
   limit: number,
-): Promise<number> {
+): Promise<ConnectSessionRow[]> {
   const due = skipLockedRows(
     db
       .selectFrom("connect_sessions")
@@ -111,13 +111,14 @@ export async function markExpiredConnectSessions(
       .limit(limit),
     dialect,
   );
-  const result = await db
+  const rows = await db
     .updateTable("connect_sessions")
     .set({ status: "expired", updated_at: now })
     .where("id", "in", due)
     .where("status", "=", "pending")
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .returningAll()
+    .execute();
+  return rows.map((row) => ({ ...row, id: Number(row.id) }));
 }
 
 /** Deletes up to `limit` sessions marked expired whose expiry is at or before `cutoff`. */

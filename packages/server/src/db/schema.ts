@@ -123,6 +123,71 @@ export interface OAuthStateTable {
   consumed_at: string | null;
 }
 
+export interface WebhookEndpointTable {
+  id: string;
+  project_id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event types, or `["*"]` for every type. */
+  event_types: string;
+  enabled: number;
+  /** Why the endpoint was disabled (`failing` when the dispatcher did it), or null. */
+  disabled_reason: string | null;
+  /** Sealed (SecretBox) `whsec_...` secret that signs every delivery. */
+  secret_sealed: string;
+  /** The secret before the last rotation: it also signs until `previous_secret_expires_at`. */
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: string | null;
+  consecutive_failures: number;
+  /** When the current run of failed attempts began; null after any success. */
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The outbox: one row per event, written in the transaction of the change it describes. */
+export interface WebhookEventTable {
+  /** `msg_...`: the `webhook-id` header, stable across retries and replays. */
+  id: string;
+  project_id: string;
+  type: string;
+  /** The exact JSON body sent (and signed) on every attempt. */
+  payload: string;
+  created_at: string;
+}
+
+export type WebhookDeliveryStatus = "pending" | "succeeded" | "failed";
+
+/** One row per event and subscribed endpoint. */
+export interface WebhookDeliveryTable {
+  id: Generated<number>;
+  project_id: string;
+  event_id: string;
+  endpoint_id: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: string;
+  /** While in the future, one dispatcher owns the delivery (it claimed it and is sending). */
+  locked_until: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookAttemptTable {
+  id: Generated<number>;
+  project_id: string;
+  endpoint_id: string;
+  delivery_id: number;
+  event_id: string;
+  event_type: string;
+  attempted_at: string;
+  /** The endpoint's HTTP status, or null when no answer came (timeout, refused, blocked). */
+  status_code: number | null;
+  latency_ms: number;
+  succeeded: number;
+  error: string | null;
+}
+
 export interface Database {
   organizations: OrganizationTable;
   projects: ProjectTable;
@@ -132,4 +197,8 @@ export interface Database {
   integrations: IntegrationTable;
   linked_accounts: LinkedAccountTable;
   oauth_states: OAuthStateTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }

@@ -8,6 +8,7 @@ import type { HubService } from "../hub/service.js";
 import type { IntegrationService } from "../integrations/service.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
 import type { TenancyService } from "../tenancy/service.js";
+import type { WebhookService } from "../webhooks/service.js";
 
 export interface RouteContext {
   readonly config: Config;
@@ -18,5 +19,6 @@ export interface RouteContext {
   readonly integrations: IntegrationService;
   readonly projects: TenancyService;
   readonly hub: HubService;
+  readonly webhooks: WebhookService;
   readonly apiKeyAuth: onRequestAsyncHookHandler;
 }

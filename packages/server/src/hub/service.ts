@@ -21,6 +21,7 @@ import { anchoredPattern, ProviderSetupError } from "../providers/oauth-urls.js"
 import type { ProviderField } from "../providers/schema.js";
 import type { TenancyService } from "../tenancy/service.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
+import type { WebhookOutbox } from "../webhooks/outbox.js";
 import { type PageProvider, toPageProvider } from "./page-model.js";
 
 export const OAUTH_STATE_TTL_SECONDS = 600;
@@ -69,6 +70,8 @@ export class HubService {
       tokens: OAuthTokenClient;
       clock: Clock;
       publicUrl: string;
+      /** Where `connect_session.completed` is recorded, in the completion's transaction. */
+      events?: WebhookOutbox;
     },
   ) {}
 
@@ -312,7 +315,7 @@ export class HubService {
     },
   ): Promise<ConnectedAccount> {
     return this.db.transaction().execute(async (trx) => {
-      const accountId = await this.deps.accounts.linkFromSession(
+      const { accountId } = await this.deps.accounts.linkFromSession(
         trx,
         {
           projectId: session.project_id,
@@ -336,7 +339,14 @@ export class HubService {
       );
       if (!completed)
         throw new ApiError(409, "This link was already used to connect an account, or it has expired");
-      return { id: accountId, provider: providerKey };
+      const account = { id: accountId, provider: providerKey };
+      await this.deps.events?.recordSessionEvent(
+        trx,
+        "connect_session.completed",
+        { ...session, status: "completed", connected_account_id: accountId, updated_at: this.now() },
+        account,
+      );
+      return account;
     });
   }
 

@@ -60,7 +60,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").trim();
 }
 
-export function registerIntegrationCommands(program: Command, withDatabase: WithDatabase): void {
+export function addIntegrationCommands(program: Command, withDatabase: WithDatabase): void {
   program
     .command("providers")
     .description("list the provider catalog (shipped plus PROVIDERS_DIR)")

@@ -5,9 +5,9 @@
  *   yielding to the event loop between batches so requests are never held up.
  * - Several processes may sweep at once: every batch re-selects what is still due (on
  *   PostgreSQL skipping rows another sweeper holds), and every statement is idempotent.
- * - Sessions go in two passes: past expiry they are marked `expired` (where a
- *   `connect_session.expired` event will be emitted), and only after SESSION_RETENTION_SECONDS
- *   more are they deleted.
+ * - Sessions go in two passes: past expiry they are marked `expired`, with a
+ *   `connect_session.expired` event recorded in the same transaction, and only after
+ *   SESSION_RETENTION_SECONDS more are they deleted.
  *
  * New tables add a task to `sweepTasks`.
  */
@@ -19,6 +19,8 @@ import type { Db } from "../db/database.js";
 import * as idempotency from "../idempotency/store.js";
 import * as oauthStates from "../oauth/store.js";
 import { addSeconds, type Clock, isoTimestamp, systemClock } from "../time.js";
+import type { WebhookOutbox } from "../webhooks/outbox.js";
+import * as webhooks from "../webhooks/store.js";
 
 export interface SweepTask {
   readonly name: string;
@@ -26,12 +28,33 @@ export interface SweepTask {
   sweepBatch(db: Db, now: Date, limit: number): Promise<number>;
 }
 
-export function sweepTasks(config: Pick<SweeperConfig, "sessionRetentionSeconds">): SweepTask[] {
+export interface SweepOptions {
+  /** Records `connect_session.expired` for each session marked, in the marking transaction. */
+  events?: WebhookOutbox | undefined;
+  /** Seconds finished webhook deliveries are kept (WEBHOOK_RETENTION); default 30 days. */
+  webhookRetentionSeconds?: number | undefined;
+}
+
+export function sweepTasks(
+  config: Pick<SweeperConfig, "sessionRetentionSeconds">,
+  options: SweepOptions = {},
+): SweepTask[] {
   return [
     {
       name: "expire_connect_sessions",
       sweepBatch: (db, now, limit) =>
-        sessions.markExpiredConnectSessions(db.kysely, db.dialect, isoTimestamp(now), limit),
+        db.kysely.transaction().execute(async (trx) => {
+          const expired = await sessions.markExpiredConnectSessions(
+            trx,
+            db.dialect,
+            isoTimestamp(now),
+            limit,
+          );
+          for (const session of expired) {
+            await options.events?.recordSessionEvent(trx, "connect_session.expired", session);
+          }
+          return expired.length;
+        }),
     },
     {
       name: "delete_expired_connect_sessions",
@@ -53,6 +76,16 @@ export function sweepTasks(config: Pick<SweeperConfig, "sessionRetentionSeconds"
       sweepBatch: (db, now, limit) =>
         oauthStates.deleteExpiredOAuthStates(db.kysely, db.dialect, isoTimestamp(now), limit),
     },
+    {
+      name: "delete_old_webhook_deliveries",
+      sweepBatch: (db, now, limit) =>
+        webhooks.deleteOldWebhookRows(
+          db.kysely,
+          db.dialect,
+          isoTimestamp(addSeconds(now, -(options.webhookRetentionSeconds ?? 30 * 86_400))),
+          limit,
+        ),
+    },
   ];
 }
 
@@ -67,9 +100,9 @@ export class Sweeper {
   constructor(
     private readonly db: Db,
     private readonly config: SweeperConfig,
-    private readonly options: { clock?: Clock; log?: FastifyBaseLogger } = {},
+    private readonly options: { clock?: Clock; log?: FastifyBaseLogger } & SweepOptions = {},
   ) {
-    this.tasks = sweepTasks(config);
+    this.tasks = sweepTasks(config, options);
   }
 
   /** Sweeps every `intervalSeconds` (never when it is 0); the timer does not keep the process alive. */

@@ -1,0 +1,169 @@
+/** Admin routes for webhook endpoints and their deliveries (API key auth). */
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import { principalOf } from "../http/auth.js";
+import type { RouteContext } from "../http/route-context.js";
+import { errorResponses } from "../http/schema-types.js";
+import {
+  AttemptsQuery,
+  DeliveryIdParams,
+  EndpointIdParams,
+  RotateSecret,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointChanges,
+  WebhookEndpointCreate,
+  WebhookEndpointWithSecret,
+} from "./schema.js";
+
+const ERRORS = errorResponses(400, 401, 404, 408, 413, 415, 429, 500);
+const VERIFY_HINT =
+  "Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify them with the SDK's `verifyWebhook` or the `standardwebhooks` package and this secret.";
+
+export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
+  const { webhooks } = context;
+  const auth = { tags: ["Webhooks"], security: [{ basic: [] }] };
+  return async (app) => {
+    app.addHook("onRequest", context.apiKeyAuth);
+
+    app.post(
+      "/webhooks/endpoints",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_create_webhook_endpoint",
+          summary: "Register a webhook endpoint",
+          description: `Answers 201 with the endpoint and its signing secret, shown only here. The URL must be http(s) on a public host. ${VERIFY_HINT}`,
+          body: WebhookEndpointCreate,
+          response: { 201: Type.Ref(WebhookEndpointWithSecret), ...ERRORS },
+        },
+      },
+      async (request, reply) => {
+        reply.code(201);
+        return webhooks.create(principalOf(request).projectId, request.body);
+      },
+    );
+
+    app.get(
+      "/webhooks/endpoints",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_list_webhook_endpoints",
+          summary: "List the project's webhook endpoints",
+          response: { 200: Type.Array(Type.Ref(WebhookEndpoint)), ...ERRORS },
+        },
+      },
+      async (request) => webhooks.list(principalOf(request).projectId),
+    );
+
+    app.get(
+      "/webhooks/endpoints/:id",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_get_webhook_endpoint",
+          summary: "Get a webhook endpoint",
+          params: EndpointIdParams,
+          response: { 200: Type.Ref(WebhookEndpoint), ...ERRORS },
+        },
+      },
+      async (request) => webhooks.get(principalOf(request).projectId, request.params.id),
+    );
+
+    app.patch(
+      "/webhooks/endpoints/:id",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_update_webhook_endpoint",
+          summary: "Change a webhook endpoint",
+          description:
+            "`enabled: true` re-enables an endpoint that was disabled for failing: its failure record is cleared and its pending deliveries are sent again.",
+          params: EndpointIdParams,
+          body: WebhookEndpointChanges,
+          response: { 200: Type.Ref(WebhookEndpoint), ...ERRORS },
+        },
+      },
+      async (request) => webhooks.update(principalOf(request).projectId, request.params.id, request.body),
+    );
+
+    app.delete(
+      "/webhooks/endpoints/:id",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_delete_webhook_endpoint",
+          summary: "Delete a webhook endpoint",
+          description: "Its pending deliveries are dropped. Answers 200 with the deleted endpoint.",
+          params: EndpointIdParams,
+          response: { 200: Type.Ref(WebhookEndpoint), ...ERRORS },
+        },
+      },
+      async (request) => webhooks.remove(principalOf(request).projectId, request.params.id),
+    );
+
+    app.post(
+      "/webhooks/endpoints/:id/rotate-secret",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_rotate_webhook_secret",
+          summary: "Rotate an endpoint's signing secret",
+          description:
+            "Answers with the new secret, shown only here. During `overlap_seconds` (default 24 hours) every delivery carries two signatures, one per secret, so receivers can switch without dropping one.",
+          params: EndpointIdParams,
+          body: RotateSecret,
+          response: { 200: Type.Ref(WebhookEndpointWithSecret), ...ERRORS },
+        },
+        // The body is optional: no body means the default overlap.
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
+      },
+      async (request) =>
+        webhooks.rotateSecret(
+          principalOf(request).projectId,
+          request.params.id,
+          request.body?.overlap_seconds,
+        ),
+    );
+
+    app.get(
+      "/webhooks/endpoints/:id/attempts",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_list_webhook_attempts",
+          summary: "List an endpoint's recent delivery attempts",
+          description: "Newest first: status code (null when no answer came), latency and error of each.",
+          params: EndpointIdParams,
+          querystring: AttemptsQuery,
+          response: { 200: Type.Array(Type.Ref(WebhookAttempt)), ...ERRORS },
+        },
+      },
+      async (request) =>
+        webhooks.attempts(principalOf(request).projectId, request.params.id, request.query.limit),
+    );
+
+    app.post(
+      "/webhooks/deliveries/:id/replay",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_replay_webhook_delivery",
+          summary: "Send a delivery again",
+          description:
+            "Sends the same event (same `webhook-id`, so receivers can deduplicate) to the same endpoint now, with a fresh retry schedule. 409 when the endpoint is disabled.",
+          params: DeliveryIdParams,
+          response: { 202: Type.Ref(WebhookDelivery), ...errorResponses(409), ...ERRORS },
+        },
+      },
+      async (request, reply) => {
+        reply.code(202);
+        return webhooks.replay(principalOf(request).projectId, request.params.id);
+      },
+    );
+  };
+}

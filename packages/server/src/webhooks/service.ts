@@ -1,0 +1,275 @@
+/**
+ * The rules of webhook endpoints: which URLs may be registered, their signing secrets (sealed
+ * at rest, shown once, rotated with an overlap), and the operator's view of deliveries.
+ */
+import ipaddr from "ipaddr.js";
+import type { Kysely } from "kysely";
+import type { SecretBox } from "../crypto/secrets.js";
+import { randomId } from "../crypto/tokens.js";
+import type { Database } from "../db/schema.js";
+import { ApiError } from "../http/errors.js";
+import { isPublicAddress } from "../outbound/client.js";
+import { addSeconds, type Clock, isoTimestamp } from "../time.js";
+import {
+  ALL_EVENTS,
+  DEFAULT_ROTATION_OVERLAP_SECONDS,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEndpointChanges,
+  type WebhookEndpointCreate,
+} from "./schema.js";
+import { generateSigningSecret } from "./signing.js";
+import * as store from "./store.js";
+
+export interface WebhookEndpointView {
+  id: string;
+  url: string;
+  description: string | null;
+  events: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  consecutive_failures: number;
+  failing_since: string | null;
+  previous_secret_expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookEndpointWithSecretView extends WebhookEndpointView {
+  secret: string;
+}
+
+export interface WebhookAttemptView {
+  id: number;
+  delivery_id: number;
+  event_id: string;
+  event_type: string;
+  attempted_at: string;
+  status_code: number | null;
+  latency_ms: number;
+  succeeded: boolean;
+  error: string | null;
+}
+
+const secretContext = (endpointId: string) => `webhook_endpoint:${endpointId}:signing_secret`;
+
+export class WebhookService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly secrets: SecretBox,
+    private readonly clock: Clock,
+    private readonly options: { allowPrivateNetworks: boolean },
+  ) {}
+
+  async create(projectId: string, input: WebhookEndpointCreate): Promise<WebhookEndpointWithSecretView> {
+    const url = checkEndpointUrl(input.url, this.options.allowPrivateNetworks);
+    if (input.events) checkEventTypes(input.events);
+    const id = randomId("whe_");
+    const secret = generateSigningSecret();
+    const now = this.now();
+    await store.insertEndpoint(this.db, {
+      id,
+      project_id: projectId,
+      url,
+      description: input.description ?? null,
+      event_types: JSON.stringify(input.events ?? [ALL_EVENTS]),
+      enabled: input.enabled === false ? 0 : 1,
+      disabled_reason: input.enabled === false ? "disabled by request" : null,
+      secret_sealed: this.secrets.seal(secret, secretContext(id)),
+      previous_secret_sealed: null,
+      previous_secret_expires_at: null,
+      consecutive_failures: 0,
+      failing_since: null,
+      created_at: now,
+      updated_at: now,
+    });
+    return { ...(await this.get(projectId, id)), secret };
+  }
+
+  async list(projectId: string): Promise<WebhookEndpointView[]> {
+    const rows = await store.listEndpoints(this.db, projectId);
+    return rows.map((row) => endpointView(row, this.clock()));
+  }
+
+  async get(projectId: string, endpointId: string): Promise<WebhookEndpointView> {
+    return endpointView(await this.findOrThrow(this.db, projectId, endpointId), this.clock());
+  }
+
+  /** Changes an endpoint; enabling a disabled one clears its failure record and resumes its deliveries. */
+  async update(
+    projectId: string,
+    endpointId: string,
+    changes: WebhookEndpointChanges,
+  ): Promise<WebhookEndpointView> {
+    await this.db.transaction().execute(async (trx) => {
+      const row = await this.findOrThrow(trx, projectId, endpointId);
+      const now = this.now();
+      const next: Parameters<typeof store.updateEndpoint>[3] = { updated_at: now };
+      if (changes.url !== undefined)
+        next.url = checkEndpointUrl(changes.url, this.options.allowPrivateNetworks);
+      if (changes.events !== undefined) next.event_types = JSON.stringify(checkEventTypes(changes.events));
+      if (changes.description !== undefined) next.description = changes.description;
+      if (changes.enabled === false && row.enabled === 1) {
+        Object.assign(next, { enabled: 0, disabled_reason: "disabled by request" });
+      }
+      if (changes.enabled === true && row.enabled === 0) {
+        Object.assign(next, {
+          enabled: 1,
+          disabled_reason: null,
+          consecutive_failures: 0,
+          failing_since: null,
+        });
+        await store.resumeDeliveries(trx, projectId, endpointId, now);
+      }
+      await store.updateEndpoint(trx, projectId, endpointId, next);
+    });
+    return this.get(projectId, endpointId);
+  }
+
+  /** Deletes the endpoint with its pending deliveries and its attempt log. */
+  async remove(projectId: string, endpointId: string): Promise<WebhookEndpointView> {
+    return this.db.transaction().execute(async (trx) => {
+      const view = endpointView(await this.findOrThrow(trx, projectId, endpointId), this.clock());
+      await store.deleteEndpoint(trx, projectId, endpointId);
+      return view;
+    });
+  }
+
+  /**
+   * Issues a new signing secret. The old one keeps signing beside it for `overlapSeconds`, so
+   * receivers can switch without dropping a delivery; after that only the new one signs.
+   */
+  async rotateSecret(
+    projectId: string,
+    endpointId: string,
+    overlapSeconds = DEFAULT_ROTATION_OVERLAP_SECONDS,
+  ): Promise<WebhookEndpointWithSecretView> {
+    const secret = generateSigningSecret();
+    await this.db.transaction().execute(async (trx) => {
+      const row = await this.findOrThrow(trx, projectId, endpointId);
+      const now = this.clock();
+      await store.updateEndpoint(trx, projectId, endpointId, {
+        secret_sealed: this.secrets.seal(secret, secretContext(row.id)),
+        previous_secret_sealed: overlapSeconds > 0 ? row.secret_sealed : null,
+        previous_secret_expires_at: overlapSeconds > 0 ? isoTimestamp(addSeconds(now, overlapSeconds)) : null,
+        updated_at: isoTimestamp(now),
+      });
+    });
+    return { ...(await this.get(projectId, endpointId)), secret };
+  }
+
+  /** The endpoint's most recent attempts, newest first. */
+  async attempts(projectId: string, endpointId: string, limit = 50): Promise<WebhookAttemptView[]> {
+    await this.findOrThrow(this.db, projectId, endpointId);
+    const rows = await store.listAttempts(this.db, projectId, endpointId, limit);
+    return rows.map((row) => ({
+      id: row.id,
+      delivery_id: row.delivery_id,
+      event_id: row.event_id,
+      event_type: row.event_type,
+      attempted_at: row.attempted_at,
+      status_code: row.status_code,
+      latency_ms: row.latency_ms,
+      succeeded: row.succeeded === 1,
+      error: row.error,
+    }));
+  }
+
+  /** Sends a delivery again now, with the same `webhook-id` and a fresh retry schedule. */
+  async replay(projectId: string, deliveryId: number): Promise<store.WebhookDeliveryRow> {
+    return this.db.transaction().execute(async (trx) => {
+      const delivery = await store.findDelivery(trx, projectId, deliveryId);
+      if (!delivery) throw new ApiError(404, `Delivery ${deliveryId} does not exist`);
+      const endpoint = await this.findOrThrow(trx, projectId, delivery.endpoint_id);
+      if (endpoint.enabled !== 1) {
+        throw new ApiError(409, `Endpoint ${endpoint.id} is disabled: enable it first (PATCH enabled: true)`);
+      }
+      await store.replayDelivery(trx, projectId, deliveryId, this.now());
+      return (await store.findDelivery(trx, projectId, deliveryId)) as store.WebhookDeliveryRow;
+    });
+  }
+
+  private async findOrThrow(
+    db: Kysely<Database>,
+    projectId: string,
+    endpointId: string,
+  ): Promise<store.WebhookEndpointRow> {
+    const row = await store.findEndpoint(db, projectId, endpointId);
+    if (!row) throw new ApiError(404, `Webhook endpoint ${endpointId} does not exist`);
+    return row;
+  }
+
+  private now(): string {
+    return isoTimestamp(this.clock());
+  }
+}
+
+export function endpointView(row: store.WebhookEndpointRow, now: Date): WebhookEndpointView {
+  const overlapping =
+    row.previous_secret_expires_at !== null && row.previous_secret_expires_at > isoTimestamp(now);
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    events: JSON.parse(row.event_types) as string[],
+    enabled: row.enabled === 1,
+    disabled_reason: row.disabled_reason,
+    consecutive_failures: row.consecutive_failures,
+    failing_since: row.failing_since,
+    previous_secret_expires_at: overlapping ? row.previous_secret_expires_at : null,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** The secrets that sign a delivery now: the current one, and the previous one during its overlap. */
+export function signingSecrets(secrets: SecretBox, row: store.WebhookEndpointRow, now: Date): string[] {
+  const current = secrets.open(row.secret_sealed, secretContext(row.id));
+  const overlapping =
+    row.previous_secret_sealed !== null &&
+    row.previous_secret_expires_at !== null &&
+    row.previous_secret_expires_at > isoTimestamp(now);
+  return overlapping
+    ? [current, secrets.open(row.previous_secret_sealed as string, secretContext(row.id))]
+    : [current];
+}
+
+/** The route schemas check this too; the CLI relies on it here. */
+function checkEventTypes(types: readonly string[]): string[] {
+  const known: readonly string[] = [ALL_EVENTS, ...WEBHOOK_EVENT_TYPES];
+  const unknown = types.filter((type) => !known.includes(type));
+  if (unknown.length || types.length === 0) {
+    throw new ApiError(
+      400,
+      `events must be some of: ${known.join(", ")} (got ${unknown.join(", ") || "none"})`,
+    );
+  }
+  return [...new Set(types)];
+}
+
+/**
+ * An endpoint URL must be http(s) without credentials, and (unless OUTBOUND_ALLOW_PRIVATE_NETWORKS)
+ * must not name a private, loopback, link-local or metadata address literally. Names that
+ * resolve to such addresses are refused at send time by the outbound client's guard.
+ */
+export function checkEndpointUrl(raw: string, allowPrivateNetworks: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ApiError(400, `url: "${raw}" is not an absolute URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ApiError(400, `url must use http or https (got ${url.protocol})`);
+  }
+  if (url.username || url.password) throw new ApiError(400, "url must not carry a user name or password");
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const literalPrivate = ipaddr.isValid(host) && !isPublicAddress(host);
+  const localName = host === "localhost" || host.endsWith(".localhost");
+  if (!allowPrivateNetworks && (literalPrivate || localName)) {
+    throw new ApiError(
+      400,
+      `url must point to a public host: ${host} is a private, loopback or reserved address`,
+    );
+  }
+  return url.toString();
+}
