@@ -6,6 +6,8 @@
  * written in one transaction on the target, so a failed copy leaves it empty and can simply be
  * run again. Ids are kept as they are, and auto-increment counters are moved past them.
  * Stop the servers writing to the source first: rows written during the copy are not copied.
+ * Sealed credentials and secrets are copied as they are: run the new servers with the same
+ * ENCRYPTION_KEY.
  */
 import type { Db } from "./database.js";
 import { migrateToLatest } from "./database.js";
@@ -27,6 +29,13 @@ export const COPIED_TABLES: readonly CopiedTable[] = [
   { name: "api_keys", key: ["id"], autoIncrementId: false },
   { name: "connect_sessions", key: ["id"], autoIncrementId: true },
   { name: "idempotency_keys", key: ["project_id", "idempotency_key"], autoIncrementId: false },
+  { name: "integrations", key: ["id"], autoIncrementId: false },
+  { name: "linked_accounts", key: ["id"], autoIncrementId: false },
+  { name: "oauth_states", key: ["state_hash"], autoIncrementId: false },
+  { name: "webhook_endpoints", key: ["id"], autoIncrementId: false },
+  { name: "webhook_events", key: ["id"], autoIncrementId: false },
+  { name: "webhook_deliveries", key: ["id"], autoIncrementId: true },
+  { name: "webhook_attempts", key: ["id"], autoIncrementId: true },
 ];
 
 export class CopyError extends Error {

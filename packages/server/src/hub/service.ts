@@ -17,15 +17,14 @@ import * as stateStore from "../oauth/store.js";
 import { type OAuthTokenClient, OAuthTokenError } from "../oauth/token-client.js";
 import { OutboundRequestError } from "../outbound/client.js";
 import type { CatalogProvider, ProviderCatalog } from "../providers/catalog.js";
-import { anchoredPattern, ProviderSetupError } from "../providers/oauth-urls.js";
-import type { ProviderField } from "../providers/schema.js";
+import { ProviderSetupError } from "../providers/oauth-urls.js";
 import type { TenancyService } from "../tenancy/service.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
 import type { WebhookOutbox } from "../webhooks/outbox.js";
+import { checkFieldValues } from "./forms.js";
 import { type PageProvider, toPageProvider } from "./page-model.js";
 
 export const OAUTH_STATE_TTL_SECONDS = 600;
-const MAX_FIELD_LENGTH = 4096;
 
 type SessionRow = sessionStore.ConnectSessionRow;
 
@@ -391,31 +390,6 @@ export class HubService {
   private now(): string {
     return isoTimestamp(this.deps.clock());
   }
-}
-
-/** Checks a credential form against the provider's declared fields; returns the kept values. */
-export function checkFieldValues(
-  fields: readonly ProviderField[],
-  values: Record<string, unknown>,
-): Record<string, string> {
-  const checked: Record<string, string> = {};
-  for (const field of fields) {
-    const raw = Object.hasOwn(values, field.key) ? values[field.key] : undefined;
-    if (raw !== undefined && raw !== null && typeof raw !== "string") {
-      throw new ApiError(400, `${field.label} must be text`);
-    }
-    const value = field.secret ? (raw ?? "") : (raw ?? "").trim();
-    if (value === "") {
-      if (field.required) throw new ApiError(400, `${field.label} is required`);
-      continue;
-    }
-    if (value.length > MAX_FIELD_LENGTH) throw new ApiError(400, `${field.label} is too long`);
-    if (field.pattern !== undefined && !anchoredPattern(field.pattern).test(value)) {
-      throw new ApiError(400, `${field.label} is not in the expected format`);
-    }
-    checked[field.key] = value;
-  }
-  return checked;
 }
 
 function sameHash(a: string, b: string): boolean {

@@ -363,7 +363,10 @@ describe("the connect page", () => {
       await popup.getByRole("button", { name: "Connect", exact: true }).click();
       await popup.getByRole("heading", { name: "Ashby is connected" }).waitFor();
       await screenshot(popup, "connect-popup-success");
-      await popup.getByRole("button", { name: "Close" }).click();
+      // The button closes its own window: listen first, and do not wait on the closed page.
+      const closed = popup.waitForEvent("close");
+      await popup.getByRole("button", { name: "Close" }).click({ noWaitAfter: true });
+      await closed;
       await opener.waitForTimeout(300);
       const messages = await opener.evaluate(() => (window as unknown as { messages: unknown[] }).messages);
       if (origin === allowedOrigin) {

@@ -7,6 +7,9 @@ import { freePort } from "./server.js";
 export const BIN = fileURLToPath(new URL("../../bin/connect-hub.js", import.meta.url));
 const run = promisify(execFile);
 
+/** One key for every process of a test, as an operator would configure a fleet. */
+export const TEST_ENCRYPTION_KEY = `test:${Buffer.alloc(32, 7).toString("base64")}`;
+
 export interface ServerProcess {
   url: string;
   port: number;
@@ -37,8 +40,7 @@ export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<Server
     env: {
       ...process.env,
       LOG_LEVEL: "warn",
-      // One key for every process of a test, as an operator would configure a fleet.
-      ENCRYPTION_KEY: `test:${Buffer.alloc(32, 7).toString("base64")}`,
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       ...env,
       PORT: String(port),
       HOST: "127.0.0.1",
