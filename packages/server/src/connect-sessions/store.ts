@@ -1,40 +1,74 @@
 /** SQL for connect sessions. Every call takes the project id: sessions never cross projects. */
 import type { Kysely, Selectable } from "kysely";
 import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import { preparedQuery } from "../db/prepared.js";
 import type { ConnectSessionTable, Database } from "../db/schema.js";
 
 export type ConnectSessionRow = Selectable<ConnectSessionTable>;
 export type NewConnectSession = Omit<ConnectSessionRow, "id">;
 
+/** Every column of a new session, in the order the prepared insert takes them. */
+const NEW_SESSION_COLUMNS = [
+  "project_id",
+  "token_hash",
+  "status",
+  "origin_owner_id",
+  "origin_owner_name",
+  "origin_username",
+  "provider",
+  "provider_version",
+  "categories",
+  "account_id",
+  "integration_id",
+  "metadata",
+  "multiple",
+  "label",
+  "type",
+  "expires_at",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof NewConnectSession)[];
+
+const insertSessionQuery = preparedQuery((db, ...values: unknown[]) =>
+  db
+    .insertInto("connect_sessions")
+    .values(
+      Object.fromEntries(NEW_SESSION_COLUMNS.map((column, i) => [column, values[i]])) as NewConnectSession,
+    )
+    .returning("id"),
+);
+
 export async function insertConnectSession(
   db: Kysely<Database>,
   session: NewConnectSession,
 ): Promise<ConnectSessionRow> {
-  const { id } = await db
-    .insertInto("connect_sessions")
-    .values(session)
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return { ...session, id: Number(id) };
+  const { rows } = await insertSessionQuery(db, ...NEW_SESSION_COLUMNS.map((column) => session[column]));
+  const inserted = rows[0];
+  if (!inserted) throw new Error("insert returned no id");
+  // pg returns bigserial ids as strings.
+  return { ...session, id: Number(inserted.id) };
 }
 
 /**
  * The session behind a token hash in this project, if it has not expired. Expiry is decided
  * here, by the row's `expires_at`, so an unknown, expired or foreign token look the same.
  */
+const findLiveSessionQuery = preparedQuery((db, tokenHash: string, projectId: string, now: string) =>
+  db
+    .selectFrom("connect_sessions")
+    .selectAll()
+    .where("token_hash", "=", tokenHash)
+    .where("project_id", "=", projectId)
+    .where("expires_at", ">", now),
+);
+
 export async function findLiveConnectSessionByTokenHash(
   db: Kysely<Database>,
   projectId: string,
   tokenHash: string,
   now: string,
 ): Promise<ConnectSessionRow | undefined> {
-  const row = await db
-    .selectFrom("connect_sessions")
-    .selectAll()
-    .where("token_hash", "=", tokenHash)
-    .where("project_id", "=", projectId)
-    .where("expires_at", ">", now)
-    .executeTakeFirst();
+  const row = (await findLiveSessionQuery(db, tokenHash, projectId, now)).rows[0];
   return row ? { ...row, id: Number(row.id) } : undefined;
 }
 
