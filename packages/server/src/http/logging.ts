@@ -2,7 +2,7 @@
  * Structured request logs (pino). Secrets never reach a log line: the Authorization and
  * cookie headers are redacted, and token query parameters are masked in URLs.
  */
-import type { FastifyRequest } from "fastify";
+import fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import type { LogLevel } from "../config.js";
 
 const SECRET_QUERY_PARAMS = /([?&](?:token|code|state|api_key|access_token|refresh_token)=)[^&#]*/gi;
@@ -39,4 +39,24 @@ export function loggerOptions(level: LogLevel, stream?: NodeJS.WritableStream) {
       },
     },
   };
+}
+
+/**
+ * One log line per request, when it is answered (Fastify writes two: one on arrival, one on
+ * completion). Half the logging cost on the hot path, and the line has everything: method,
+ * URL (tokens masked), address, status, time.
+ */
+export class OneLinePerRequest extends fastify.LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (this.isLogDisabled(request)) return;
+    const entry = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...entry, err: error }, "request errored");
+    else reply.log.info(entry, "request completed");
+  }
 }
