@@ -1,6 +1,7 @@
 /** SQL for connect sessions. Every call takes the project id: sessions never cross projects. */
 import type { Kysely, Selectable } from "kysely";
 import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import type { BatchableWork } from "../db/group-commit.js";
 import { preparedQuery } from "../db/prepared.js";
 import type { ConnectSessionTable, Database } from "../db/schema.js";
 
@@ -48,6 +49,34 @@ export async function insertConnectSession(
   // pg returns bigserial ids as strings.
   return { ...session, id: Number(inserted.id) };
 }
+
+/**
+ * Inserts many sessions in one statement; answers the stored rows in the order given. Ids are
+ * matched back by token hash (unique), not by the order RETURNING happens to use.
+ */
+export async function insertConnectSessions(
+  db: Kysely<Database>,
+  sessions: readonly NewConnectSession[],
+): Promise<ConnectSessionRow[]> {
+  if (sessions.length === 0) return [];
+  const inserted = await db
+    .insertInto("connect_sessions")
+    .values(sessions as NewConnectSession[])
+    .returning(["id", "token_hash"])
+    .execute();
+  const ids = new Map(inserted.map((row) => [row.token_hash, Number(row.id)]));
+  return sessions.map((session) => {
+    const id = ids.get(session.token_hash);
+    if (id === undefined) throw new Error("a session was not inserted");
+    return { ...session, id };
+  });
+}
+
+/** New sessions of one group commit go in together: one statement instead of one per request. */
+export const insertSessionsTogether: BatchableWork<NewConnectSession, ConnectSessionRow> = {
+  name: "insert connect sessions",
+  executeMany: insertConnectSessions,
+};
 
 /**
  * The session behind a token hash in this project, if it has not expired. Expiry is decided
