@@ -8,7 +8,7 @@
  * --large-on-postgres (seed the large table on PostgreSQL too), --out FILE.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./load-worker.js";
@@ -56,6 +56,17 @@ type Endpoint = "create" | "authenticate";
 
 const work = mkdtempSync(path.join(tmpdir(), "connect-hub-bench-"));
 const measurements: Measurement[] = [];
+/** What to undo if the run is interrupted: running servers, the PostgreSQL database. */
+const cleanups = new Set<() => Promise<void>>();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping servers and removing the benchmark's databases`);
+    void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).finally(() => {
+      rmSync(work, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -99,7 +110,7 @@ async function measure(
     kind: endpoint,
     ...(endpoint === "authenticate" ? { tokensFile } : {}),
   };
-  runLoad({ ...spec, durationSeconds: warmupSeconds });
+  if (warmupSeconds > 0) runLoad({ ...spec, durationSeconds: warmupSeconds });
   const result = runLoad({ ...spec, durationSeconds });
   return { ...result, peakRssMiB: server.peakRssMiB() };
 }
@@ -119,6 +130,8 @@ async function measureDatabase(database: BenchDatabase, endpoints: Endpoint[], l
         for (const target of order) {
           const server =
             target === "baseline" ? await startBaseline(sizes[endpoint]) : await startHub(database.url);
+          const stop = () => server.stop();
+          cleanups.add(stop);
           try {
             const result = await measure(server, database, endpoint, connections, tokensFile);
             measurements.push({
@@ -134,6 +147,7 @@ async function measureDatabase(database: BenchDatabase, endpoints: Endpoint[], l
               `${database.dialect} ${endpoint} (${label} sessions) c=${connections} ${target}: ${Math.round(result.requestsPerSecond)} req/s p99 ${result.latencyP99Ms} ms${result.non2xx ? ` non2xx=${result.non2xx}` : ""}`,
             );
           } finally {
+            cleanups.delete(stop);
             await server.stop();
           }
         }
@@ -157,6 +171,10 @@ async function main(): Promise<void> {
   log(
     `cpus: ${cpus().length}, node ${process.version}, taskset: ${HAS_TASKSET ? "server on CPU 0, load on CPU 1" : "not available"}`,
   );
+  const [busy = 0] = loadavg();
+  if (busy > 0.5) {
+    log(`note: load average ${busy.toFixed(2)}: other processes are busy, so figures will be noisy`);
+  }
   const sqliteDir = path.join(work, "sqlite");
   mkdirSync(sqliteDir);
   const sqlite = await prepareDatabase(`file:${path.join(sqliteDir, "bench.sqlite")}`, async () => {});
@@ -167,6 +185,7 @@ async function main(): Promise<void> {
     if (!created) {
       log(`PostgreSQL not reachable at ${postgresUrl.replace(/\/\/[^@/]*@/, "//***@")}: skipped`);
     } else {
+      cleanups.add(created.drop);
       const postgres = await prepareDatabase(created.url, created.drop);
       try {
         await benchmark(postgres, options["large-on-postgres"] ?? false);
@@ -192,6 +211,8 @@ async function main(): Promise<void> {
           cpuModel: cpus()[0]?.model,
           node: process.version,
           taskset: HAS_TASKSET,
+          loadAverageAtStart: busy,
+          loadAverageAtEnd: loadavg()[0],
         },
         settings: { quick, durationSeconds, warmupSeconds, rounds, connectionCounts, largeSessions },
         loadGenerator: "autocannon",
