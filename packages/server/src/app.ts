@@ -4,7 +4,6 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import helmet from "@fastify/helmet";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -21,9 +20,10 @@ import type { SecretBox } from "./crypto/secrets.js";
 import type { Db } from "./db/database.js";
 import { requireApiKey } from "./http/auth.js";
 import { ApiError, errorBody, errorHandler, sendError } from "./http/errors.js";
-import { loggerOptions } from "./http/logging.js";
+import { loggerOptions, OneLinePerRequest } from "./http/logging.js";
 import { registerRateLimit } from "./http/rate-limit.js";
 import { ErrorResponse } from "./http/schema-types.js";
+import { registerSecurityHeaders } from "./http/security-headers.js";
 import { validatorCompiler } from "./http/validation.js";
 import { hubRoutes } from "./hub/routes.js";
 import { HubService } from "./hub/service.js";
@@ -67,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimitBytes,
     serverFactory: serverWithRequestTimeout(config.requestTimeoutSeconds),
     clientErrorHandler: answerClientError,
+    logController: new OneLinePerRequest(),
     return503OnClosing: true,
     // A hop count trusts that many proxies nearest to the server (as Express does).
     trustProxy:
@@ -96,24 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   ])
     app.addSchema(schema);
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-      },
-    },
-    referrerPolicy: { policy: "no-referrer" },
-    hsts: new URL(config.publicUrl).protocol === "https:",
-  });
-
+  registerSecurityHeaders(app, { https: new URL(config.publicUrl).protocol === "https:" });
   await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl });
 
   await app.register(swagger, {
@@ -184,7 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     webhooks: new WebhookService(db.kysely, secrets, clock, {
       allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     }),
-    apiKeyAuth: requireApiKey((key) => tenancy.authenticateApiKey(key)),
+    apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash)),
   };
 
   await app.register(connectSessionRoutes(context));

@@ -6,6 +6,7 @@
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
 import { migrateToLatest, openDatabase } from "./db/database.js";
+import { flushLogs } from "./http/logging.js";
 
 export async function serve(config: Config): Promise<void> {
   const db = openDatabase(config.database);
@@ -22,6 +23,7 @@ export async function serve(config: Config): Promise<void> {
       await app.close();
       await db.close();
       app.log.info("shut down cleanly");
+      await flushLogs(app.log);
       process.exit(0);
     } catch (error) {
       app.log.error({ err: error }, "shutdown failed");

@@ -232,6 +232,53 @@ for (const dialect of TEST_DIALECTS) {
       });
     });
 
+    describe("batched inserts", () => {
+      it("insert a group commit's sessions in one statement, each answered with its own id", async () => {
+        const rows = Array.from({ length: 30 }, () => newSession(projectId, { origin_owner_id: "batched" }));
+        const stored = await Promise.all(
+          rows.map((row) => db.writes.runBatchable(sessions.insertSessionsTogether, row)),
+        );
+        expect(new Set(stored.map((row) => row.id)).size).toBe(30);
+        for (const [index, row] of stored.entries()) {
+          expect(row.token_hash).toBe(rows[index]?.token_hash);
+          const found = await sessions.findLiveConnectSessionByTokenHash(
+            db.kysely,
+            projectId,
+            row.token_hash,
+            NOW,
+          );
+          expect(found?.id).toBe(row.id);
+        }
+      });
+
+      it("keep a duplicate's failure to itself, beside plain units", async () => {
+        const taken = newSession(projectId);
+        await sessions.insertConnectSession(db.kysely, taken);
+        const good = Array.from({ length: 4 }, () =>
+          newSession(projectId, { origin_owner_id: "batched-ok" }),
+        );
+        const outcomes = await Promise.allSettled([
+          ...good.map((row) => db.writes.runBatchable(sessions.insertSessionsTogether, row)),
+          db.writes.runBatchable(sessions.insertSessionsTogether, taken),
+          db.writes.run((trx) =>
+            sessions.insertConnectSession(trx, newSession(projectId, { origin_owner_id: "batched-ok" })),
+          ),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual([
+          ...Array(4).fill("fulfilled"),
+          "rejected",
+          "fulfilled",
+        ]);
+        expect(isUniqueViolation((outcomes[4] as PromiseRejectedResult).reason)).toBe(true);
+        const stored = await db.kysely
+          .selectFrom("connect_sessions")
+          .select("id")
+          .where("origin_owner_id", "=", "batched-ok")
+          .execute();
+        expect(stored).toHaveLength(5);
+      });
+    });
+
     describe("sweeping", () => {
       const sweeperConfig = { intervalSeconds: 0, batchSize: 7, sessionRetentionSeconds: 3600 };
       const at = (iso: string) => () => new Date(iso);

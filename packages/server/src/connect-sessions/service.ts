@@ -67,42 +67,23 @@ export class ConnectSessionService {
   ): Promise<{ session: ConnectSessionWithTokenView; replayed: boolean }> {
     assertNotBlank(input.origin_owner_id, "origin_owner_id");
     assertNotBlank(input.origin_owner_name, "origin_owner_name");
-    const create = async (db: Kysely<Database>): Promise<ConnectSessionWithTokenView> => {
-      const { token, hash } = issueToken(TOKEN_PREFIX.connectSession);
-      const now = this.clock();
-      const row = await store.insertConnectSession(db, {
-        project_id: principal.projectId,
-        token_hash: hash,
-        status: "pending",
-        origin_owner_id: input.origin_owner_id,
-        origin_owner_name: input.origin_owner_name,
-        origin_username: input.origin_username ?? null,
-        provider: input.provider ?? null,
-        provider_version: input.provider_version ?? null,
-        categories: input.categories ? JSON.stringify(input.categories) : null,
-        account_id: input.account_id ?? null,
-        integration_id: input.integration_id ?? null,
-        metadata: input.metadata ? JSON.stringify(input.metadata) : null,
-        multiple: input.multiple ? 1 : 0,
-        label: input.label ?? null,
-        type: input.type ?? "production",
-        expires_at: isoTimestamp(addSeconds(now, input.expires_in ?? EXPIRES_IN.default)),
-        created_at: isoTimestamp(now),
-        updated_at: isoTimestamp(now),
-        connected_account_id: null,
-      });
-      return {
-        ...this.toView(row, principal.organizationId),
-        token,
-        auth_link_url: `${this.options.publicUrl}/connect?token=${encodeURIComponent(token)}`,
-      };
-    };
-
+    const withToken = (row: store.ConnectSessionRow, token: string): ConnectSessionWithTokenView => ({
+      ...this.toView(row, principal.organizationId),
+      token,
+      auth_link_url: `${this.options.publicUrl}/connect?token=${encodeURIComponent(token)}`,
+    });
     if (idempotencyKey === undefined) {
-      const session = await this.db.writes.run(create);
+      // The common case: one multi-row INSERT for all the creates of a group commit.
+      const { token, row } = this.newSession(principal, input);
+      const stored = await this.db.writes.runBatchable(store.insertSessionsTogether, row);
       this.options.onSessionCreated?.();
-      return { session, replayed: false };
+      return { session: withToken(stored, token), replayed: false };
     }
+    // Runs inside the idempotency record's transaction, and again from scratch if retried.
+    const create = async (trx: Kysely<Database>): Promise<ConnectSessionWithTokenView> => {
+      const { token, row } = this.newSession(principal, input);
+      return withToken(await store.insertConnectSession(trx, row), token);
+    };
     const outcome = await runIdempotently(
       this.db,
       this.clock,
@@ -116,6 +97,34 @@ export class ConnectSessionService {
     );
     if (!outcome.replayed) this.options.onSessionCreated?.();
     return { session: outcome.body, replayed: outcome.replayed };
+  }
+
+  /** A new pending session for the principal's project, and the token that only its owner sees. */
+  private newSession(principal: Principal, input: ConnectSessionCreate) {
+    const { token, hash } = issueToken(TOKEN_PREFIX.connectSession);
+    const now = this.clock();
+    const row: store.NewConnectSession = {
+      project_id: principal.projectId,
+      token_hash: hash,
+      status: "pending",
+      origin_owner_id: input.origin_owner_id,
+      origin_owner_name: input.origin_owner_name,
+      origin_username: input.origin_username ?? null,
+      provider: input.provider ?? null,
+      provider_version: input.provider_version ?? null,
+      categories: input.categories ? JSON.stringify(input.categories) : null,
+      account_id: input.account_id ?? null,
+      integration_id: input.integration_id ?? null,
+      metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+      multiple: input.multiple ? 1 : 0,
+      label: input.label ?? null,
+      type: input.type ?? "production",
+      expires_at: isoTimestamp(addSeconds(now, input.expires_in ?? EXPIRES_IN.default)),
+      created_at: isoTimestamp(now),
+      updated_at: isoTimestamp(now),
+      connected_account_id: null,
+    };
+    return { token, row };
   }
 
   /** The session behind a token, or 401 alike for unknown, expired and other projects' tokens. */

@@ -1,21 +1,53 @@
 /** SQL for connect sessions. Every call takes the project id: sessions never cross projects. */
 import type { Kysely, Selectable } from "kysely";
 import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import type { BatchableWork } from "../db/group-commit.js";
+import { preparedQuery } from "../db/prepared.js";
 import type { ConnectSessionTable, Database } from "../db/schema.js";
 
 export type ConnectSessionRow = Selectable<ConnectSessionTable>;
 export type NewConnectSession = Omit<ConnectSessionRow, "id">;
 
+/** Every column of a new session, in the order the prepared insert takes them. */
+const NEW_SESSION_COLUMNS = [
+  "project_id",
+  "token_hash",
+  "status",
+  "origin_owner_id",
+  "origin_owner_name",
+  "origin_username",
+  "provider",
+  "provider_version",
+  "categories",
+  "account_id",
+  "integration_id",
+  "metadata",
+  "multiple",
+  "label",
+  "type",
+  "expires_at",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof NewConnectSession)[];
+
+const insertSessionQuery = preparedQuery((db, ...values: unknown[]) =>
+  db
+    .insertInto("connect_sessions")
+    .values(
+      Object.fromEntries(NEW_SESSION_COLUMNS.map((column, i) => [column, values[i]])) as NewConnectSession,
+    )
+    .returning("id"),
+);
+
 export async function insertConnectSession(
   db: Kysely<Database>,
   session: NewConnectSession,
 ): Promise<ConnectSessionRow> {
-  const { id } = await db
-    .insertInto("connect_sessions")
-    .values(session)
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return { ...session, id: Number(id) };
+  const { rows } = await insertSessionQuery(db, ...NEW_SESSION_COLUMNS.map((column) => session[column]));
+  const inserted = rows[0];
+  if (!inserted) throw new Error("insert returned no id");
+  // pg returns bigserial ids as strings.
+  return { ...session, id: Number(inserted.id) };
 }
 
 /** Rows come back with `id` as a number whatever the driver returns for a bigint. */
@@ -33,18 +65,53 @@ function liveSessionsByTokenHash(db: Kysely<Database>, tokenHash: string, now: s
 }
 
 /**
- * The session behind a token hash in this project, if it has not expired: an unknown, expired
- * or foreign token look the same.
+ * Inserts many sessions in one statement; answers the stored rows in the order given. Ids are
+ * matched back by token hash (unique), not by the order RETURNING happens to use.
  */
+export async function insertConnectSessions(
+  db: Kysely<Database>,
+  sessions: readonly NewConnectSession[],
+): Promise<ConnectSessionRow[]> {
+  if (sessions.length === 0) return [];
+  const inserted = await db
+    .insertInto("connect_sessions")
+    .values(sessions as NewConnectSession[])
+    .returning(["id", "token_hash"])
+    .execute();
+  const ids = new Map(inserted.map((row) => [row.token_hash, Number(row.id)]));
+  return sessions.map((session) => {
+    const id = ids.get(session.token_hash);
+    if (id === undefined) throw new Error("a session was not inserted");
+    return { ...session, id };
+  });
+}
+
+/** New sessions of one group commit go in together: one statement instead of one per request. */
+export const insertSessionsTogether: BatchableWork<NewConnectSession, ConnectSessionRow> = {
+  name: "insert connect sessions",
+  executeMany: insertConnectSessions,
+};
+
+/**
+ * The session behind a token hash in this project, if it has not expired. Expiry is decided
+ * here, by the row's `expires_at`, so an unknown, expired or foreign token look the same.
+ */
+const findLiveSessionQuery = preparedQuery((db, tokenHash: string, projectId: string, now: string) =>
+  db
+    .selectFrom("connect_sessions")
+    .selectAll()
+    .where("token_hash", "=", tokenHash)
+    .where("project_id", "=", projectId)
+    .where("expires_at", ">", now),
+);
+
 export async function findLiveConnectSessionByTokenHash(
   db: Kysely<Database>,
   projectId: string,
   tokenHash: string,
   now: string,
 ): Promise<ConnectSessionRow | undefined> {
-  return withNumericId(
-    await liveSessionsByTokenHash(db, tokenHash, now).where("project_id", "=", projectId).executeTakeFirst(),
-  );
+  return withNumericId((await findLiveSessionQuery(db, tokenHash, projectId, now)).rows[0]);
 }
 
 /**

@@ -76,7 +76,8 @@ function openPostgres(url: string, poolSize: number): Db {
   return {
     kysely,
     dialect: "postgres",
-    writes: new GroupCommit(kysely),
+    // Leave connections for reads: at most half the pool commits at once.
+    writes: new GroupCommit(kysely, { concurrency: Math.max(1, Math.floor(poolSize / 2)) }),
     poolStats: () => ({
       total: pool.totalCount,
       idle: pool.idleCount,

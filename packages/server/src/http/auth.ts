@@ -3,6 +3,7 @@
  * empty password (what StackOne's SDKs send), or `Authorization: Bearer <key>`.
  */
 import type { FastifyRequest } from "fastify";
+import { hashToken } from "../crypto/tokens.js";
 import type { Principal } from "../tenancy/store.js";
 import { ApiError } from "./errors.js";
 
@@ -12,7 +13,29 @@ declare module "fastify" {
   }
 }
 
-export type ApiKeyAuthenticator = (key: string) => Promise<Principal | undefined>;
+/** The API key a request presents, with its hash (what lookups and rate limits key on). */
+export interface PresentedApiKey {
+  key: string;
+  hash: string;
+}
+
+export type ApiKeyAuthenticator = (presented: PresentedApiKey) => Promise<Principal | undefined>;
+
+const presentedKeys = new WeakMap<FastifyRequest, PresentedApiKey | null>();
+
+/**
+ * The request's API key, parsed and hashed once per request however many hooks ask (the rate
+ * limiter and the authentication both do).
+ */
+export function presentedApiKey(request: FastifyRequest): PresentedApiKey | undefined {
+  let presented = presentedKeys.get(request);
+  if (presented === undefined) {
+    const key = apiKeyFromHeader(request.headers.authorization);
+    presented = key ? { key, hash: hashToken(key) } : null;
+    presentedKeys.set(request, presented);
+  }
+  return presented ?? undefined;
+}
 
 export function apiKeyFromHeader(header: string | undefined): string | undefined {
   if (!header) return undefined;
@@ -29,8 +52,8 @@ export function apiKeyFromHeader(header: string | undefined): string | undefined
 /** An onRequest hook: sets `request.principal` or answers 401. */
 export function requireApiKey(authenticate: ApiKeyAuthenticator) {
   return async function apiKeyAuth(request: FastifyRequest): Promise<void> {
-    const key = apiKeyFromHeader(request.headers.authorization);
-    if (!key) {
+    const presented = presentedApiKey(request);
+    if (!presented) {
       throw new ApiError(
         401,
         "Unauthorized: send your API key as the username of HTTP Basic authentication",
@@ -39,7 +62,7 @@ export function requireApiKey(authenticate: ApiKeyAuthenticator) {
         },
       );
     }
-    const principal = await authenticate(key);
+    const principal = await authenticate(presented);
     if (!principal) throw new ApiError(401, "Unauthorized: the API key is invalid or has been revoked");
     request.principal = principal;
   };

@@ -10,8 +10,7 @@
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
-import { hashToken } from "../crypto/tokens.js";
-import { apiKeyFromHeader } from "./auth.js";
+import { presentedApiKey } from "./auth.js";
 import { ApiError } from "./errors.js";
 
 export const RATE_LIMIT_REDIS_NAMESPACE = "connect-hub:rate-limit:";
@@ -31,8 +30,8 @@ export async function registerRateLimit(
     ...(redis ? { redis, nameSpace: RATE_LIMIT_REDIS_NAMESPACE, skipOnError: true } : {}),
     // The key itself is hashed so the limiter's memory (or Redis) holds no secret.
     keyGenerator: (request) => {
-      const key = apiKeyFromHeader(request.headers.authorization);
-      return key ? `key:${hashToken(key)}` : `ip:${request.ip}`;
+      const presented = presentedApiKey(request);
+      return presented ? `key:${presented.hash}` : `ip:${request.ip}`;
     },
     errorResponseBuilder: (_request, context) =>
       new ApiError(

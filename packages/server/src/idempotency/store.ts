@@ -1,9 +1,19 @@
 /** SQL for idempotency records: one per project and key hash, kept until `expires_at`. */
 import { type Kysely, type Selectable, sql } from "kysely";
 import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import { preparedQuery } from "../db/prepared.js";
 import type { Database, IdempotencyKeyTable } from "../db/schema.js";
 
 export type IdempotencyRecord = Selectable<IdempotencyKeyTable>;
+
+const findLiveRecordQuery = preparedQuery((db, projectId: string, keyHash: string, now: string) =>
+  db
+    .selectFrom("idempotency_keys")
+    .selectAll()
+    .where("project_id", "=", projectId)
+    .where("idempotency_key", "=", keyHash)
+    .where("expires_at", ">", now),
+);
 
 export async function findLiveIdempotencyRecord(
   db: Kysely<Database>,
@@ -11,13 +21,7 @@ export async function findLiveIdempotencyRecord(
   keyHash: string,
   now: string,
 ): Promise<IdempotencyRecord | undefined> {
-  return db
-    .selectFrom("idempotency_keys")
-    .selectAll()
-    .where("project_id", "=", projectId)
-    .where("idempotency_key", "=", keyHash)
-    .where("expires_at", ">", now)
-    .executeTakeFirst();
+  return (await findLiveRecordQuery(db, projectId, keyHash, now)).rows[0];
 }
 
 export async function deleteExpiredIdempotencyRecord(

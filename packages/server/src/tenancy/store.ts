@@ -3,6 +3,7 @@
  * the displayable parts (`start`, `last_four`) are too short to use or guess a key from.
  */
 import type { Kysely } from "kysely";
+import { preparedQuery } from "../db/prepared.js";
 import type { Database } from "../db/schema.js";
 
 export interface Project {
@@ -105,17 +106,20 @@ export async function insertApiKey(
     .execute();
 }
 
-export async function findPrincipalByApiKeyHash(
-  db: Kysely<Database>,
-  keyHash: string,
-): Promise<Principal | undefined> {
-  const row = await db
+const findPrincipalQuery = preparedQuery((db, keyHash: string) =>
+  db
     .selectFrom("api_keys")
     .innerJoin("projects", "projects.id", "api_keys.project_id")
     .select(["api_keys.id", "api_keys.project_id", "projects.organization_id"])
     .where("api_keys.key_hash", "=", keyHash)
-    .where("api_keys.revoked_at", "is", null)
-    .executeTakeFirst();
+    .where("api_keys.revoked_at", "is", null),
+);
+
+export async function findPrincipalByApiKeyHash(
+  db: Kysely<Database>,
+  keyHash: string,
+): Promise<Principal | undefined> {
+  const row = (await findPrincipalQuery(db, keyHash)).rows[0];
   return row
     ? { apiKeyId: row.id, projectId: row.project_id, organizationId: Number(row.organization_id) }
     : undefined;

@@ -1,0 +1,69 @@
+/**
+ * One measurement with autocannon, run as its own process (pinned to its own CPU by the
+ * runner) so the load generator never shares a core with the server it measures.
+ * Usage: node load-worker.js '<json spec>'; prints one JSON result line.
+ */
+import { readFileSync } from "node:fs";
+import autocannon from "autocannon";
+
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  apiKey: string;
+  /** create: POST /connect_sessions; authenticate: POST /connect_sessions/authenticate. */
+  kind: "create" | "authenticate";
+  /** For authenticate: a file of tokens, one a line (drawn at random by the runner), sent in turn. */
+  tokensFile?: string;
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2] ?? "{}") as LoadSpec;
+  const headers = {
+    "content-type": "application/json",
+    authorization: `Basic ${Buffer.from(`${spec.apiKey}:`).toString("base64")}`,
+  };
+  const tokens = spec.tokensFile ? readFileSync(spec.tokensFile, "utf8").split("\n").filter(Boolean) : [];
+  const createBody = JSON.stringify({
+    origin_owner_id: "bench-customer",
+    origin_owner_name: "Bench Customer Inc",
+    categories: ["hris", "ats"],
+  });
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.durationSeconds,
+    method: "POST",
+    headers,
+    // Static requests only: autocannon builds their bytes once, so the load generator spends
+    // its CPU on sending, not on building bodies (tokens are pre-shuffled instead).
+    requests:
+      spec.kind === "create"
+        ? [{ method: "POST", path: "/connect_sessions", body: createBody }]
+        : tokens.map((token) => ({
+            method: "POST" as const,
+            path: "/connect_sessions/authenticate",
+            body: JSON.stringify({ token }),
+          })),
+  });
+  const output: LoadResult = {
+    requestsPerSecond: result.requests.average,
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    total: result.requests.total,
+  };
+  process.stdout.write(`${JSON.stringify(output)}\n`);
+}
+
+void main();

@@ -1,0 +1,190 @@
+/** Turns raw measurements into the table the benchmark prints and the targets it checks. */
+import type { LoadResult } from "./load-worker.js";
+
+export interface Measurement extends LoadResult {
+  database: "sqlite" | "postgres";
+  endpoint: "create" | "authenticate";
+  /** "1k" or "1M": how many sessions the table held. */
+  storedSessions: string;
+  connections: number;
+  target: "baseline" | "hub";
+  round: number;
+  peakRssMiB: number;
+}
+
+interface Figures {
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  peakRssMiB: number;
+  non2xx: number;
+}
+
+export interface SummaryRow {
+  database: string;
+  endpoint: string;
+  storedSessions: string;
+  connections: number;
+  hub: Figures;
+  baseline: Figures;
+  /** Each hub figure divided by the baseline's (for req/s higher is better, else lower). */
+  ratio: Figures;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+
+function figures(runs: Measurement[]): Figures {
+  return {
+    requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+    latencyP50Ms: median(runs.map((r) => r.latencyP50Ms)),
+    latencyP99Ms: median(runs.map((r) => r.latencyP99Ms)),
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+  };
+}
+
+export function summarise(measurements: Measurement[]): { rows: SummaryRow[]; targets: TargetCheck[] } {
+  const groups = new Map<string, Measurement[]>();
+  for (const m of measurements) {
+    const key = [m.database, m.endpoint, m.storedSessions, m.connections].join("|");
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  const rows: SummaryRow[] = [];
+  for (const runs of groups.values()) {
+    const first = runs[0] as Measurement;
+    const hub = figures(runs.filter((r) => r.target === "hub"));
+    const baseline = figures(runs.filter((r) => r.target === "baseline"));
+    rows.push({
+      database: first.database,
+      endpoint: first.endpoint,
+      storedSessions: first.storedSessions,
+      connections: first.connections,
+      hub,
+      baseline,
+      ratio: {
+        requestsPerSecond: hub.requestsPerSecond / baseline.requestsPerSecond,
+        latencyP50Ms: hub.latencyP50Ms / Math.max(baseline.latencyP50Ms, 0.001),
+        latencyP99Ms: hub.latencyP99Ms / Math.max(baseline.latencyP99Ms, 0.001),
+        peakRssMiB: hub.peakRssMiB / baseline.peakRssMiB,
+        non2xx: 0,
+      },
+    });
+  }
+  return { rows, targets: checkTargets(rows) };
+}
+
+function checkTargets(rows: SummaryRow[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const find = (database: string, endpoint: string, stored: string, connections: number) =>
+    rows.find(
+      (r) =>
+        r.database === database &&
+        r.endpoint === endpoint &&
+        r.storedSessions === stored &&
+        r.connections === connections,
+    );
+  const connectionCounts = [...new Set(rows.map((r) => r.connections))];
+  const ratioTargets: Array<[string, string, number]> = [
+    ["sqlite", "create", 0.25],
+    ["sqlite", "authenticate", 0.45],
+    ["postgres", "create", 0.12],
+    ["postgres", "authenticate", 0.2],
+  ];
+  for (const [database, endpoint, minimum] of ratioTargets) {
+    for (const connections of connectionCounts) {
+      const row = find(database, endpoint, "1k", connections);
+      if (!row) continue;
+      checks.push({
+        target: `${database} ${endpoint} c=${connections}: ratio >= ${minimum}`,
+        measured: row.ratio.requestsPerSecond.toFixed(3),
+        met: row.ratio.requestsPerSecond >= minimum,
+      });
+    }
+  }
+  for (const endpoint of ["create", "authenticate"]) {
+    const row = find("sqlite", endpoint, "1k", 50);
+    if (row) {
+      checks.push({
+        target: `sqlite ${endpoint} c=50: p99 < 10 ms`,
+        measured: `${row.hub.latencyP99Ms} ms`,
+        met: row.hub.latencyP99Ms < 10,
+      });
+    }
+  }
+  for (const database of ["sqlite", "postgres"]) {
+    for (const connections of connectionCounts) {
+      const small = find(database, "authenticate", "1k", connections);
+      const large = rows.find(
+        (r) =>
+          r.database === database &&
+          r.endpoint === "authenticate" &&
+          r.storedSessions !== "1k" &&
+          r.connections === connections,
+      );
+      if (!small || !large) continue;
+      const relative = large.hub.requestsPerSecond / small.hub.requestsPerSecond;
+      checks.push({
+        target: `${database} authenticate c=${connections}: ${large.storedSessions} sessions within 20% of 1k`,
+        measured: `${(relative * 100).toFixed(1)}% of 1k`,
+        met: relative >= 0.8,
+      });
+    }
+  }
+  return checks;
+}
+
+const pad = (value: string, width: number) => value.padStart(width);
+
+export function printReport(summary: { rows: SummaryRow[]; targets: TargetCheck[] }): void {
+  const header = [
+    "database",
+    "endpoint",
+    "sessions",
+    "conns",
+    "req/s",
+    "(ratio)",
+    "p50 ms",
+    "(ratio)",
+    "p99 ms",
+    "(ratio)",
+    "RSS MiB",
+    "(ratio)",
+    "baseline req/s",
+  ];
+  const widths = [9, 13, 9, 6, 8, 8, 7, 8, 7, 8, 8, 8, 15];
+  const lines = [header.map((h, i) => pad(h, widths[i] ?? 8)).join(" ")];
+  for (const row of summary.rows) {
+    const cells = [
+      row.database,
+      row.endpoint,
+      row.storedSessions,
+      String(row.connections),
+      Math.round(row.hub.requestsPerSecond).toString(),
+      row.ratio.requestsPerSecond.toFixed(3),
+      row.hub.latencyP50Ms.toFixed(1),
+      row.ratio.latencyP50Ms.toFixed(2),
+      row.hub.latencyP99Ms.toFixed(1),
+      row.ratio.latencyP99Ms.toFixed(2),
+      row.hub.peakRssMiB.toFixed(0),
+      row.ratio.peakRssMiB.toFixed(2),
+      Math.round(row.baseline.requestsPerSecond).toString(),
+    ];
+    lines.push(cells.map((c, i) => pad(c, widths[i] ?? 8)).join(" "));
+    if (row.hub.non2xx > 0) lines.push(`  ! ${row.hub.non2xx} responses were not 2xx`);
+  }
+  lines.push("", "targets:");
+  for (const check of summary.targets) {
+    lines.push(`  ${check.met ? "met   " : "MISSED"}  ${check.target}  (measured ${check.measured})`);
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+}

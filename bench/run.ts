@@ -1,0 +1,234 @@
+/**
+ * `npm run bench`: Connect Hub against a bare node:http baseline, measured in the same run on
+ * the same machine, so the ratios mean something anywhere. See bench/README.md.
+ *
+ * Options: --quick (a few seconds, SQLite only: a smoke run), --duration S, --warmup S,
+ * --rounds N, --connections 10,50, --sessions N (the large table, default 1,000,000),
+ * --no-postgres, --postgres-url URL (default TEST_POSTGRES_URL or the local server),
+ * --large-on-postgres (seed the large table on PostgreSQL too), --out FILE.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { LoadResult } from "./load-worker.js";
+import { type Measurement, printReport, summarise } from "./report.js";
+import {
+  type BenchDatabase,
+  createPostgresDatabase,
+  HAS_TASKSET,
+  prepareDatabase,
+  ROOT,
+  type RunningServer,
+  runLoad,
+  seedSessions,
+  startBaseline,
+  startHub,
+  writeTokenSample,
+} from "./targets.js";
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    rounds: { type: "string" },
+    connections: { type: "string" },
+    sessions: { type: "string" },
+    "no-postgres": { type: "boolean", default: false },
+    "postgres-url": { type: "string" },
+    "large-on-postgres": { type: "boolean", default: false },
+    out: { type: "string" },
+  },
+});
+
+const quick = options.quick ?? false;
+const durationSeconds = Number(options.duration ?? (quick ? 1 : 8));
+const warmupSeconds = Number(options.warmup ?? (quick ? 1 : 3));
+const rounds = Number(options.rounds ?? (quick ? 1 : 2));
+const connectionCounts = (options.connections ?? (quick ? "10" : "10,50")).split(",").map(Number);
+const largeSessions = Number(options.sessions ?? 1_000_000);
+const SMALL_SESSIONS = 1_000;
+const postgresUrl =
+  options["postgres-url"] ?? process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+type Endpoint = "create" | "authenticate";
+
+const work = mkdtempSync(path.join(tmpdir(), "connect-hub-bench-"));
+const measurements: Measurement[] = [];
+/** What to undo if the run is interrupted: running servers, the PostgreSQL database. */
+const cleanups = new Set<() => Promise<void>>();
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping servers and removing the benchmark's databases`);
+    void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).finally(() => {
+      rmSync(work, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/** Response sizes of the two endpoints, so each baseline answers the same number of bytes. */
+async function responseSizes(database: BenchDatabase): Promise<Record<Endpoint, number>> {
+  const hub = await startHub(database.url);
+  try {
+    const headers = {
+      "content-type": "application/json",
+      authorization: `Basic ${Buffer.from(`${database.apiKey}:`).toString("base64")}`,
+    };
+    const post = (route: string, body: unknown) =>
+      fetch(`${hub.url}${route}`, { method: "POST", headers, body: JSON.stringify(body) }).then((r) =>
+        r.text(),
+      );
+    const created = await post("/connect_sessions", {
+      origin_owner_id: "bench-customer",
+      origin_owner_name: "Bench Customer Inc",
+      categories: ["hris", "ats"],
+    });
+    const authenticated = await post("/connect_sessions/authenticate", { token: "chs_bench_1" });
+    return { create: Buffer.byteLength(created), authenticate: Buffer.byteLength(authenticated) };
+  } finally {
+    await hub.stop();
+  }
+}
+
+async function measure(
+  server: RunningServer,
+  database: BenchDatabase,
+  endpoint: Endpoint,
+  connections: number,
+  tokensFile: string,
+): Promise<LoadResult & { peakRssMiB: number }> {
+  const spec = {
+    url: server.url,
+    connections,
+    apiKey: database.apiKey,
+    kind: endpoint,
+    ...(endpoint === "authenticate" ? { tokensFile } : {}),
+  };
+  if (warmupSeconds > 0) runLoad({ ...spec, durationSeconds: warmupSeconds });
+  const result = runLoad({ ...spec, durationSeconds });
+  return { ...result, peakRssMiB: server.peakRssMiB() };
+}
+
+async function measureDatabase(database: BenchDatabase, endpoints: Endpoint[], label: string): Promise<void> {
+  const sizes = await responseSizes(database);
+  const tokensFile = writeTokenSample(
+    path.join(work, `tokens-${database.dialect}.txt`),
+    database.sessions,
+    5000,
+  );
+  for (let round = 0; round < rounds; round++) {
+    for (const connections of connectionCounts) {
+      for (const endpoint of endpoints) {
+        // Interleaved, alternating who goes first, so drift (heat, page cache) hits both alike.
+        const order: Array<"baseline" | "hub"> = round % 2 === 0 ? ["baseline", "hub"] : ["hub", "baseline"];
+        for (const target of order) {
+          const server =
+            target === "baseline" ? await startBaseline(sizes[endpoint]) : await startHub(database.url);
+          const stop = () => server.stop();
+          cleanups.add(stop);
+          try {
+            const result = await measure(server, database, endpoint, connections, tokensFile);
+            measurements.push({
+              database: database.dialect,
+              endpoint,
+              storedSessions: label,
+              connections,
+              target,
+              round,
+              ...result,
+            });
+            log(
+              `${database.dialect} ${endpoint} (${label} sessions) c=${connections} ${target}: ${Math.round(result.requestsPerSecond)} req/s p99 ${result.latencyP99Ms} ms${result.non2xx ? ` non2xx=${result.non2xx}` : ""}`,
+            );
+          } finally {
+            cleanups.delete(stop);
+            await server.stop();
+          }
+        }
+      }
+    }
+  }
+}
+
+async function benchmark(database: BenchDatabase, large: boolean): Promise<void> {
+  await seedSessions(database, 1, SMALL_SESSIONS);
+  await measureDatabase(database, ["create", "authenticate"], "1k");
+  if (!large) return;
+  log(`${database.dialect}: seeding ${largeSessions.toLocaleString("en")} sessions in bulk SQL...`);
+  const started = Date.now();
+  await seedSessions(database, SMALL_SESSIONS + 1, largeSessions);
+  log(`${database.dialect}: seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await measureDatabase(database, ["authenticate"], `${largeSessions / 1_000_000}M`);
+}
+
+async function main(): Promise<void> {
+  log(
+    `cpus: ${cpus().length}, node ${process.version}, taskset: ${HAS_TASKSET ? "server on CPU 0, load on CPU 1" : "not available"}`,
+  );
+  const [busy = 0] = loadavg();
+  if (busy > 0.5) {
+    log(`note: load average ${busy.toFixed(2)}: other processes are busy, so figures will be noisy`);
+  }
+  const sqliteDir = path.join(work, "sqlite");
+  mkdirSync(sqliteDir);
+  const sqlite = await prepareDatabase(`file:${path.join(sqliteDir, "bench.sqlite")}`, async () => {});
+  await benchmark(sqlite, !quick);
+
+  if (!quick && !options["no-postgres"]) {
+    const created = await createPostgresDatabase(postgresUrl);
+    if (!created) {
+      log(`PostgreSQL not reachable at ${postgresUrl.replace(/\/\/[^@/]*@/, "//***@")}: skipped`);
+    } else {
+      cleanups.add(created.drop);
+      const postgres = await prepareDatabase(created.url, created.drop);
+      try {
+        await benchmark(postgres, options["large-on-postgres"] ?? false);
+      } finally {
+        await postgres.drop();
+      }
+    }
+  }
+
+  const summary = summarise(measurements);
+  printReport(summary);
+  const out =
+    options.out ??
+    path.join(ROOT, "bench/results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: {
+          cpus: cpus().length,
+          cpuModel: cpus()[0]?.model,
+          node: process.version,
+          taskset: HAS_TASKSET,
+          loadAverageAtStart: busy,
+          loadAverageAtEnd: loadavg()[0],
+        },
+        settings: { quick, durationSeconds, warmupSeconds, rounds, connectionCounts, largeSessions },
+        loadGenerator: "autocannon",
+        summary,
+        measurements,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log(`results written to ${path.relative(process.cwd(), out)}`);
+}
+
+main()
+  .catch((error: unknown) => {
+    log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(work, { recursive: true, force: true }));
