@@ -105,4 +105,27 @@ describe("configuration", () => {
     expect(() => loadConfig({ DATABASE_URL: "mysql://user:hunter2@db/x" })).toThrow(/\*\*\*@/);
     expect(() => loadConfig({ DATABASE_URL: "mysql://user:hunter2@db/x" })).not.toThrow(/hunter2/);
   });
+
+  describe("encryption keys", () => {
+    const key = Buffer.alloc(32, 1).toString("base64");
+
+    it("refuses to start in production without ENCRYPTION_KEY", () => {
+      expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(
+        /ENCRYPTION_KEY is required when NODE_ENV=production/,
+      );
+      expect(loadConfig({ NODE_ENV: "production", ENCRYPTION_KEY: key }).encryptionKeys).toHaveLength(1);
+    });
+
+    it("leaves development to a generated key", () => {
+      expect(loadConfig({}).encryptionKeys).toBeUndefined();
+    });
+
+    it("reads several keys for rotation, current first, and refuses short ones", () => {
+      const other = Buffer.alloc(32, 2).toString("base64");
+      const keys = loadConfig({ ENCRYPTION_KEY: `new:${key},old:${other}` }).encryptionKeys;
+      expect(keys?.map((k) => k.id)).toEqual(["new", "old"]);
+      expect(() => loadConfig({ ENCRYPTION_KEY: "c2hvcnQ=" })).toThrow(ConfigError);
+      expect(() => loadConfig({ ENCRYPTION_KEY: "c2hvcnQ=" })).toThrow(/must be 32 bytes/);
+    });
+  });
 });
