@@ -5,6 +5,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { ConfigError, loadConfig, parseDatabaseUrl } from "./config.js";
+import { loadSecretBox } from "./crypto/keyring.js";
+import { resealAll } from "./crypto/reseal.js";
 import { CopyError, copyDatabase } from "./db/copy.js";
 import { type Db, migrateToLatest, openDatabase } from "./db/database.js";
 import { ApiError } from "./http/errors.js";
@@ -110,6 +112,25 @@ function buildProgram(): Command {
         if (!rotated) throw new Error(`no active API key with id ${keyId}`);
         process.stdout.write(`${rotated.key}\n`);
         process.stderr.write(`revoked ${keyId}; created ${rotated.id}; the new key is shown only once\n`);
+      }),
+    );
+  program
+    .command("secrets")
+    .description("manage values sealed under ENCRYPTION_KEY")
+    .command("reseal")
+    .description(
+      "after adding a new key first in ENCRYPTION_KEY, re-seal every value under it so the old key can be removed",
+    )
+    .action(() =>
+      withDatabase(async (db) => {
+        const secrets = loadSecretBox(loadConfig(), (message) =>
+          process.stderr.write(`warning: ${message}\n`),
+        );
+        const report = await resealAll(db.kysely, secrets);
+        for (const [column, count] of Object.entries(report)) {
+          process.stderr.write(`re-sealed ${count} values of ${column}\n`);
+        }
+        process.stderr.write(`every sealed value now uses key "${secrets.currentKeyId}"\n`);
       }),
     );
   program

@@ -180,6 +180,6 @@ function isReady(row: store.IntegrationRow, provider: ProviderDefinition): boole
   return provider.auth.type !== "oauth2" || (row.client_id !== null && row.client_secret_sealed !== null);
 }
 
-function clientSecretContext(integrationId: string): string {
+export function clientSecretContext(integrationId: string): string {
   return `integration:${integrationId}:client_secret`;
 }

@@ -50,7 +50,7 @@ export interface WebhookAttemptView {
   error: string | null;
 }
 
-const secretContext = (endpointId: string) => `webhook_endpoint:${endpointId}:signing_secret`;
+export const secretContext = (endpointId: string) => `webhook_endpoint:${endpointId}:signing_secret`;
 
 export class WebhookService {
   constructor(
