@@ -71,10 +71,11 @@ export function summarise(measurements: Measurement[]): { rows: SummaryRow[]; ta
       connections: first.connections,
       hub,
       baseline,
+      // autocannon measures latency in whole milliseconds: below 1 ms there is no ratio.
       ratio: {
         requestsPerSecond: hub.requestsPerSecond / baseline.requestsPerSecond,
-        latencyP50Ms: hub.latencyP50Ms / Math.max(baseline.latencyP50Ms, 0.001),
-        latencyP99Ms: hub.latencyP99Ms / Math.max(baseline.latencyP99Ms, 0.001),
+        latencyP50Ms: baseline.latencyP50Ms >= 1 ? hub.latencyP50Ms / baseline.latencyP50Ms : Number.NaN,
+        latencyP99Ms: baseline.latencyP99Ms >= 1 ? hub.latencyP99Ms / baseline.latencyP99Ms : Number.NaN,
         peakRssMiB: hub.peakRssMiB / baseline.peakRssMiB,
         non2xx: 0,
       },
@@ -144,6 +145,7 @@ function checkTargets(rows: SummaryRow[]): TargetCheck[] {
 }
 
 const pad = (value: string, width: number) => value.padStart(width);
+const ratioText = (ratio: number) => (Number.isFinite(ratio) ? ratio.toFixed(2) : "<1ms");
 
 export function printReport(summary: { rows: SummaryRow[]; targets: TargetCheck[] }): void {
   const header = [
@@ -172,9 +174,9 @@ export function printReport(summary: { rows: SummaryRow[]; targets: TargetCheck[
       Math.round(row.hub.requestsPerSecond).toString(),
       row.ratio.requestsPerSecond.toFixed(3),
       row.hub.latencyP50Ms.toFixed(1),
-      row.ratio.latencyP50Ms.toFixed(2),
+      ratioText(row.ratio.latencyP50Ms),
       row.hub.latencyP99Ms.toFixed(1),
-      row.ratio.latencyP99Ms.toFixed(2),
+      ratioText(row.ratio.latencyP99Ms),
       row.hub.peakRssMiB.toFixed(0),
       row.ratio.peakRssMiB.toFixed(2),
       Math.round(row.baseline.requestsPerSecond).toString(),
@@ -182,6 +184,7 @@ export function printReport(summary: { rows: SummaryRow[]; targets: TargetCheck[
     lines.push(cells.map((c, i) => pad(c, widths[i] ?? 8)).join(" "));
     if (row.hub.non2xx > 0) lines.push(`  ! ${row.hub.non2xx} responses were not 2xx`);
   }
+  lines.push("(latency ratios show <1ms where the baseline answered within autocannon's 1 ms resolution)");
   lines.push("", "targets:");
   for (const check of summary.targets) {
     lines.push(`  ${check.met ? "met   " : "MISSED"}  ${check.target}  (measured ${check.measured})`);

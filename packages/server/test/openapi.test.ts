@@ -40,9 +40,24 @@ describe("API description", () => {
     expect(await response.json()).toEqual({ status: "ok" });
   });
 
-  it("sends security headers", async () => {
-    const response = await fetch(`${server.url}/healthz`);
-    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+  it("sends security headers: the API set on JSON, helmet's full set on HTML", async () => {
+    for (const path of ["/healthz", "/nope"]) {
+      const json = await fetch(`${server.url}${path}`);
+      expect(json.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(json.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(json.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(json.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(json.headers.get("x-frame-options")).toBe("DENY");
+      expect(json.headers.get("cache-control")).toBe("no-store");
+    }
+    const html = await fetch(`${server.url}/connect?token=chs_x`);
+    expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+    const csp = html.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(html.headers.get("x-content-type-options")).toBe("nosniff");
+    // The connect page must keep its opener to post the result back to it.
+    expect(html.headers.get("cross-origin-opener-policy")).toBe("unsafe-none");
   });
 });

@@ -9,7 +9,7 @@ import type { LogLevel } from "../config.js";
 const SECRET_QUERY_PARAMS = /([?&](?:token|code|state|api_key|access_token|refresh_token)=)[^&#]*/gi;
 
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_PARAMS, "$1[REDACTED]");
+  return url.includes("?") ? url.replace(SECRET_QUERY_PARAMS, "$1[REDACTED]") : url;
 }
 
 /**

@@ -41,10 +41,10 @@ export async function registerRateLimit(
       ),
   });
   const limit = app.rateLimit();
-  app.addHook("onRequest", async function rateLimited(request, reply) {
+  app.addHook("onRequest", function rateLimited(request, reply) {
     // Probes and metrics opt out with `config: { rateLimit: false }`.
-    if (request.routeOptions.config?.rateLimit === false) return;
-    await limit.call(this, request, reply);
+    if (request.routeOptions.config?.rateLimit === false) return Promise.resolve();
+    return limit.call(this, request, reply);
   });
 }
 

@@ -1,8 +1,13 @@
 /**
- * Security headers on every response (Content-Security-Policy, nosniff, Referrer-Policy,
- * HSTS over https, ...). Helmet decides them, once, at start: the headers do not depend on
- * the request, so they are computed one time and set on each reply as a fixed list
- * (@fastify/helmet rebuilt the helmet middleware, CSP parsing included, on every request).
+ * Security headers on every response. Two fixed sets, computed once at start (@fastify/helmet
+ * rebuilt the helmet middleware, CSP parsing included, on every request):
+ *
+ * - HTML (the connect page, the API reference): helmet's full set, with our strict CSP.
+ * - Everything else (JSON): the set OWASP's REST Security Cheat Sheet recommends for APIs, a
+ *   CSP that allows nothing and may not be framed, nosniff, no referrer, DENY framing,
+ *   same-origin resources, no-store (a create answer holds a token), HSTS over https. The
+ *   other helmet headers only govern HTML documents; sending them on every JSON answer cost
+ *   about a tenth of the request time in the benchmark.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
@@ -40,10 +45,42 @@ export function securityHeaders(options: { https: boolean }): Record<string, str
   return headers;
 }
 
+/** The headers of every non-HTML answer. */
+export function apiSecurityHeaders(options: { https: boolean }): Record<string, string> {
+  return {
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-resource-policy": "same-origin",
+    "cache-control": "no-store",
+    ...(options.https ? { "strict-transport-security": "max-age=31536000; includeSubDomains" } : {}),
+  };
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /**
+     * The page may be framed by the origins its own CSP `frame-ancestors` names: no
+     * `X-Frame-Options` is added (it knows no allow-list, and would block those origins).
+     */
+    embeddable?: boolean;
+  }
+}
+
 export function registerSecurityHeaders(app: FastifyInstance, options: { https: boolean }): void {
-  const headers = securityHeaders(options);
-  app.addHook("onRequest", (_request, reply, done) => {
-    reply.headers(headers);
-    done();
+  const html = securityHeaders(options);
+  const api = apiSecurityHeaders(options);
+  // onSend: the answer's content type is known by then, whatever produced it (route, error
+  // handler, 404, plugin). A header a route set itself (e.g. the docs' own CSP) is kept.
+  app.addHook("onSend", (request, reply, payload, done) => {
+    const contentType = reply.getHeader("content-type");
+    const headers = typeof contentType === "string" && contentType.startsWith("text/html") ? html : api;
+    const embeddable = request.routeOptions.config.embeddable === true;
+    for (const name in headers) {
+      if (!reply.hasHeader(name) && !(embeddable && name === "x-frame-options"))
+        reply.header(name, headers[name]);
+    }
+    done(null, payload);
   });
 }

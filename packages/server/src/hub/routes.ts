@@ -44,7 +44,6 @@ export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
       .header("cross-origin-opener-policy", "unsafe-none")
       .header("referrer-policy", "no-referrer")
       .header("cache-control", "no-store")
-      .removeHeader("x-frame-options")
       .type("text/html; charset=utf-8");
   };
 
@@ -66,6 +65,7 @@ export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
     app.get(
       "/connect",
       {
+        config: { embeddable: true },
         schema: {
           hide: true,
           querystring: Type.Object({
