@@ -8,11 +8,11 @@ import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { adminRequest, connectApiKeyAccount, submitCredentials } from "../../server/test/support/hub.js";
 import {
-  startIdentityProvider,
+  startHubWithIdentityProvider,
   TEST_PROVIDER_KEY,
   type TestIdentityProvider,
 } from "../../server/test/support/identity-provider.js";
-import { freePort, startTestServer, type TestServer } from "../../server/test/support/server.js";
+import type { TestServer } from "../../server/test/support/server.js";
 import { manageCustomerAccounts } from "../examples/accounts-example.js";
 import {
   AccountStatus,
@@ -44,26 +44,16 @@ let idp: TestIdentityProvider;
 let apiKey: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  idp = await startIdentityProvider({ redirectUri: `${publicUrl}/connect/oauth/callback` });
-  server = await startTestServer({
-    port,
-    env: {
-      PUBLIC_URL: publicUrl,
-      PROVIDERS_DIR: idp.providersDir,
-      OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true",
-      RATE_LIMIT_PER_MINUTE: "100000",
-    },
-  });
-  apiKey = await server.createApiKey();
+  ({
+    hub: server,
+    idp,
+    apiKey,
+  } = await startHubWithIdentityProvider({
+    env: { RATE_LIMIT_PER_MINUTE: "100000" },
+  }));
   for (const provider of ["ashby", "bamboohr", "greenhouse"]) {
     expect((await adminRequest(server, apiKey, "PUT", `/integrations/${provider}`, {})).status).toBe(200);
   }
-  const oauth = { client_id: idp.clientId, client_secret: idp.clientSecret };
-  expect(
-    (await adminRequest(server, apiKey, "PUT", `/integrations/${TEST_PROVIDER_KEY}`, oauth)).status,
-  ).toBe(200);
 });
 afterAll(async () => {
   await server?.close();

@@ -11,7 +11,7 @@ import { isPublicAddress, OutboundClient, OutboundRequestError } from "../src/ou
 import { expectErrorBody } from "./support/http.js";
 import { adminRequest, connectApiKeyAccount, createSession } from "./support/hub.js";
 import {
-  startIdentityProvider,
+  startHubWithIdentityProvider,
   TEST_PROVIDER_KEY,
   type TestIdentityProvider,
 } from "./support/identity-provider.js";
@@ -129,21 +129,7 @@ describe("the OAuth state", () => {
   let apiKey: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    idp = await startIdentityProvider({ redirectUri: `http://127.0.0.1:${port}/connect/oauth/callback` });
-    hub = await startTestServer({
-      port,
-      env: {
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        PROVIDERS_DIR: idp.providersDir,
-        OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true",
-      },
-    });
-    apiKey = await hub.createApiKey();
-    await adminRequest(hub, apiKey, "PUT", `/integrations/${TEST_PROVIDER_KEY}`, {
-      client_id: idp.clientId,
-      client_secret: idp.clientSecret,
-    });
+    ({ hub, idp, apiKey } = await startHubWithIdentityProvider());
   });
   afterAll(async () => {
     await hub.close();

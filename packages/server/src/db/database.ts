@@ -112,8 +112,3 @@ export async function pendingMigrations(db: Db): Promise<string[]> {
   const migrations = await migrator.getMigrations();
   return migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
-
-/** True when every known migration has been applied. */
-export async function migrationsAreCurrent(db: Db): Promise<boolean> {
-  return (await pendingMigrations(db)).length === 0;
-}

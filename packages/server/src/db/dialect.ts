@@ -35,8 +35,6 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
 }
 
-export type AnyDb = Kysely<unknown>;
-
 /**
  * After rows were inserted with explicit ids, moves the table's id counter past them. SQLite
  * does this by itself (AUTOINCREMENT keeps the largest id seen); PostgreSQL's sequence does not.

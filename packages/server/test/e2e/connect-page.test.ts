@@ -7,11 +7,11 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { adminRequest, createSession } from "../support/hub.js";
 import {
-  startIdentityProvider,
+  startHubWithIdentityProvider,
   TEST_PROVIDER_KEY,
   type TestIdentityProvider,
 } from "../support/identity-provider.js";
-import { freePort, startTestServer, type TestServer } from "../support/server.js";
+import { freePort, type TestServer } from "../support/server.js";
 import { chromiumAvailable, launchChromium, screenshot } from "./browser.js";
 
 let hub: TestServer;
@@ -48,27 +48,11 @@ const EMBEDDER_PAGE = `<!doctype html><html><body>
 </script></body></html>`;
 
 beforeAll(async () => {
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  idp = await startIdentityProvider({
-    redirectUri: `${publicUrl}/connect/oauth/callback`,
+  ({ hub, idp, apiKey } = await startHubWithIdentityProvider({
     accessTokenTtlSeconds: 120,
-  });
-  hub = await startTestServer({
-    port,
     clock: () => new Date(Date.now() + clockOffsetMs),
-    env: {
-      PUBLIC_URL: publicUrl,
-      PROVIDERS_DIR: idp.providersDir,
-      OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true",
-      RATE_LIMIT_PER_MINUTE: "100000",
-    },
-  });
-  apiKey = await hub.createApiKey();
-  await admin("PUT", `/integrations/${TEST_PROVIDER_KEY}`, {
-    client_id: idp.clientId,
-    client_secret: idp.clientSecret,
-  });
+    env: { RATE_LIMIT_PER_MINUTE: "100000" },
+  }));
   await admin("PUT", "/integrations/bamboohr", {});
   await admin("PUT", "/integrations/ashby", {});
 

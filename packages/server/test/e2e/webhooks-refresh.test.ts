@@ -8,11 +8,11 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminRequest, createSession } from "../support/hub.js";
 import {
-  startIdentityProvider,
+  startHubWithIdentityProvider,
   TEST_PROVIDER_KEY,
   type TestIdentityProvider,
 } from "../support/identity-provider.js";
-import { freePort, startTestServer, type TestServer } from "../support/server.js";
+import type { TestServer } from "../support/server.js";
 import { signatureHeaders, startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
 import { chromiumAvailable, launchChromium } from "./browser.js";
 
@@ -24,28 +24,11 @@ let apiKey: string;
 const admin = (method: string, path: string, body?: unknown) => adminRequest(hub, apiKey, method, path, body);
 
 beforeAll(async () => {
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
   // Tokens that live less than the refresh margin (60 s): every credentials call refreshes.
-  idp = await startIdentityProvider({
-    redirectUri: `${publicUrl}/connect/oauth/callback`,
+  ({ hub, idp, apiKey } = await startHubWithIdentityProvider({
     accessTokenTtlSeconds: 30,
-  });
-  hub = await startTestServer({
-    port,
-    env: {
-      PUBLIC_URL: publicUrl,
-      PROVIDERS_DIR: idp.providersDir,
-      OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true",
-      WEBHOOK_POLL_INTERVAL: "50ms",
-      RATE_LIMIT_PER_MINUTE: "100000",
-    },
-  });
-  apiKey = await hub.createApiKey();
-  await admin("PUT", `/integrations/${TEST_PROVIDER_KEY}`, {
-    client_id: idp.clientId,
-    client_secret: idp.clientSecret,
-  });
+    env: { WEBHOOK_POLL_INTERVAL: "50ms", RATE_LIMIT_PER_MINUTE: "100000" },
+  }));
   receiver = await startWebhookReceiver();
   if (chromiumAvailable) browser = await launchChromium();
 });

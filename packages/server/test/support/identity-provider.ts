@@ -2,14 +2,16 @@
  * A real OAuth 2.0 / OpenID Connect authorization server (panva's oidc-provider) on a free
  * loopback port, with its development login and consent pages, one confidential client for
  * Connect Hub, short-lived access tokens and refresh tokens. Also writes an operator provider
- * folder that declares it to Connect Hub's catalog.
+ * folder that declares it to Connect Hub's catalog, and can start a Connect Hub wired to it.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Provider from "oidc-provider";
-import { freePort } from "./server.js";
+import type { Clock } from "../../src/time.js";
+import { adminRequest } from "./hub.js";
+import { freePort, startTestServer, type TestServer } from "./server.js";
 
 export interface TestIdentityProvider {
   issuer: string;
@@ -93,5 +95,54 @@ export async function startIdentityProvider(options: {
     providersDir,
     grants,
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface HubWithIdentityProvider {
+  hub: TestServer;
+  idp: TestIdentityProvider;
+  /** A key of the hub's default project, whose `test-idp` integration is configured. */
+  apiKey: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A test server on 127.0.0.1 (its PUBLIC_URL known before the authorization server registers
+ * its redirect URI), with the test provider in its catalog and enabled for one project.
+ */
+export async function startHubWithIdentityProvider(
+  options: { accessTokenTtlSeconds?: number; clock?: Clock; env?: Record<string, string> } = {},
+): Promise<HubWithIdentityProvider> {
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const idp = await startIdentityProvider({
+    redirectUri: `${publicUrl}/connect/oauth/callback`,
+    ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
+  });
+  const hub = await startTestServer({
+    port,
+    ...(options.clock ? { clock: options.clock } : {}),
+    env: {
+      PUBLIC_URL: publicUrl,
+      PROVIDERS_DIR: idp.providersDir,
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true",
+      ...options.env,
+    },
+  });
+  const apiKey = await hub.createApiKey();
+  const configured = await adminRequest(hub, apiKey, "PUT", `/integrations/${TEST_PROVIDER_KEY}`, {
+    client_id: idp.clientId,
+    client_secret: idp.clientSecret,
+  });
+  if (configured.status !== 200)
+    throw new Error(`test-idp not configured: ${JSON.stringify(configured.body)}`);
+  return {
+    hub,
+    idp,
+    apiKey,
+    close: async () => {
+      await hub.close();
+      await idp.close();
+    },
   };
 }
