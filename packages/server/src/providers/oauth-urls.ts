@@ -116,14 +116,16 @@ function fillTemplate(template: string, values: ReadonlyMap<string, string>, all
   return checkedUrl(`${HTTPS}${authority}${rest}`, authority);
 }
 
-function hostPart(key: string, value: string): string {
+/** A value placed in a URL's host: hostname labels only, lowercased. */
+export function hostPart(key: string, value: string): string {
   if (!HOSTNAME_LABELS.test(value)) {
     throw new ProviderSetupError(`${key} may contain only letters, digits, hyphens and single dots`, key);
   }
   return value.toLowerCase();
 }
 
-function encodedPart(key: string, value: string): string {
+/** A value placed after the host: percent-encoded, never a dot segment. */
+export function encodedPart(key: string, value: string): string {
   if (value === "." || value.includes("..")) {
     throw new ProviderSetupError(`${key} may not be "." or contain ".."`, key);
   }
@@ -158,7 +160,7 @@ export function isLoopbackUrl(url: URL): boolean {
 }
 
 /** At least two labels and a non-numeric last label: rules out `localhost` and IPv4 literals. */
-function isPublicHostname(hostname: string): boolean {
+export function isPublicHostname(hostname: string): boolean {
   const labels = hostname.split(".");
   const last = labels[labels.length - 1] ?? "";
   return labels.length >= 2 && labels.every((label) => label.length > 0) && !/^\d+$/.test(last);

@@ -133,6 +133,156 @@ export const ProviderAuth = TaggedUnion(
 );
 export type ProviderAuth = OAuth2Auth | ApiKeyAuth | BasicAuth;
 
+export const API_AUTH_STYLES = ["bearer", "basic", "header", "query"] as const;
+export const METADATA_SOURCES = ["token_response", "callback", "request"] as const;
+export const VERIFY_METHODS = ["GET", "POST"] as const;
+/** A `{{key}}` template over the account's values; may be empty ("" as a basic-auth password). */
+const ValueTemplate = (description: string) => Type.String({ maxLength: 500, description });
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/** `host` or `*.suffix`, lowercase. */
+export const HOST_PATTERN_PATTERN = "^(?:\\*\\.)?[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$";
+
+const closed = { additionalProperties: false } as const;
+
+export const ApiAuth = TaggedUnion(
+  "style",
+  [
+    Type.Object(
+      {
+        style: Type.Literal("bearer"),
+        token: Type.Optional(ValueTemplate("The token; `{{access_token}}` when omitted.")),
+      },
+      closed,
+    ),
+    Type.Object(
+      {
+        style: Type.Literal("basic"),
+        username: ValueTemplate("The basic-auth user name."),
+        password: ValueTemplate("The basic-auth password."),
+      },
+      closed,
+    ),
+    Type.Object(
+      {
+        style: Type.Literal("header"),
+        name: Type.String({ pattern: HEADER_NAME_PATTERN, maxLength: 100 }),
+        value: ValueTemplate("The header's value."),
+      },
+      closed,
+    ),
+    Type.Object(
+      {
+        style: Type.Literal("query"),
+        name: Type.String({ pattern: "^[A-Za-z0-9_.-]+$", maxLength: 100 }),
+        value: ValueTemplate("The query parameter's value."),
+      },
+      closed,
+    ),
+  ],
+  "How the account's credentials are applied to every call of the provider's API.",
+);
+export type ApiAuth =
+  | { style: "bearer"; token?: string }
+  | { style: "basic"; username: string; password: string }
+  | { style: "header"; name: string; value: string }
+  | { style: "query"; name: string; value: string };
+
+export const ProviderApi = Type.Object(
+  {
+    docs: HttpsUrl("The provider's public page for its base URL and authentication."),
+    baseUrl: Type.String({
+      pattern: "^(?:https?://|\\{\\{[a-zA-Z0-9_]+\\}\\})[^\\s]+$",
+      maxLength: 2048,
+      description:
+        "Where the API answers; `{{key}}` placeholders take non-secret values. A placeholder that starts the URL takes a whole https origin (Salesforce's `instance_url`).",
+    }),
+    allowedHosts: Type.Optional(
+      Type.Array(Type.String({ pattern: HOST_PATTERN_PATTERN }), {
+        minItems: 1,
+        maxItems: 20,
+        uniqueItems: true,
+        description:
+          "Hosts (or `*.suffix`) calls may reach besides the base URL's; required when the base URL's host comes from a placeholder.",
+      }),
+    ),
+    auth: ApiAuth,
+    headers: Type.Optional(
+      Type.Record(Type.String({ pattern: HEADER_NAME_PATTERN }), Type.String({ maxLength: 500 }), {
+        additionalProperties: false,
+        description: "Static headers every call sends (an API version, `Accept`).",
+      }),
+    ),
+    verify: Type.Optional(
+      Type.Object(
+        {
+          method: StringEnum(VERIFY_METHODS),
+          path: Type.String({ pattern: "^/", maxLength: 500, description: "Relative to the base URL." }),
+          docs: Type.Optional(HttpsUrl("The page documenting this endpoint.")),
+        },
+        { ...closed, description: "A cheap request that succeeds only with working credentials." },
+      ),
+    ),
+  },
+  { ...closed, description: "How the provider's API is called: for verification and the proxy." },
+);
+export type ProviderApi = Static<typeof ProviderApi>;
+
+const MetadataCommon = {
+  key: Type.String({ pattern: FIELD_KEY_PATTERN, maxLength: 64, description: "Key in setup_information." }),
+  required: Type.Optional(Type.Boolean({ description: "A grant without this value fails (default true)." })),
+  format: Type.Optional(
+    Type.Literal("url", { description: "The value is an https origin, usable to start the base URL." }),
+  ),
+  docs: Type.Optional(HttpsUrl("The page documenting this value.")),
+};
+
+export const ConnectionMetadataItem = TaggedUnion(
+  "from",
+  [
+    Type.Object(
+      {
+        from: Type.Literal("token_response"),
+        field: Type.String({
+          minLength: 1,
+          maxLength: 100,
+          description: "Top-level field of the token response.",
+        }),
+        ...MetadataCommon,
+      },
+      closed,
+    ),
+    Type.Object(
+      {
+        from: Type.Literal("callback"),
+        param: Type.String({ minLength: 1, maxLength: 100, description: "Query parameter of the callback." }),
+        ...MetadataCommon,
+      },
+      closed,
+    ),
+    Type.Object(
+      {
+        from: Type.Literal("request"),
+        method: StringEnum(VERIFY_METHODS),
+        url: UrlTemplate("Requested right after the grant, with the new credentials applied."),
+        pointer: Type.String({
+          pattern: "^(?:/.*)?$",
+          maxLength: 300,
+          description: "RFC 6901 JSON pointer.",
+        }),
+        ...MetadataCommon,
+      },
+      closed,
+    ),
+  ],
+  "A non-secret value the provider gives with the grant, kept in setup_information.",
+);
+export type ConnectionMetadataItem = { key: string; required?: boolean; format?: "url"; docs?: string } & (
+  | { from: "token_response"; field: string }
+  | { from: "callback"; param: string }
+  | { from: "request"; method: (typeof VERIFY_METHODS)[number]; url: string; pointer: string }
+);
+
 export const ProviderDefinition = Type.Object(
   {
     key: Type.String({ pattern: PROVIDER_KEY_PATTERN, maxLength: 64, description: "Equals the file name." }),
@@ -147,6 +297,13 @@ export const ProviderDefinition = Type.Object(
     }),
     docsUrl: Type.Optional(HttpsUrl("Where the end user finds the credentials asked for.")),
     auth: ProviderAuth,
+    api: Type.Optional(ProviderApi),
+    connectionMetadata: Type.Optional(
+      Type.Array(ConnectionMetadataItem, {
+        maxItems: 20,
+        description: "Values kept from the token response, the callback or a post-grant request.",
+      }),
+    ),
   },
   { $id: "ProviderDefinition", additionalProperties: false },
 );

@@ -6,10 +6,13 @@
  */
 import AjvModule, { type ErrorObject } from "ajv";
 import addFormats from "ajv-formats";
+import { credentialValueNames, hostIsTemplated, publicValueNames } from "./api.js";
 import { anchoredPattern, authorityEnd, isLoopbackUrl, placeholdersOf } from "./oauth-urls.js";
 import {
+  API_AUTH_STYLES,
   AUTH_TYPES,
   FIELD_KEY_PATTERN,
+  METADATA_SOURCES,
   PROVIDER_KEY_PATTERN,
   type ProviderDefinition,
   ProviderDefinition as ProviderDefinitionSchema,
@@ -45,6 +48,13 @@ const PATTERN_MEANINGS: Record<string, string> = {
   "^[a-z0-9][a-z0-9-]*\\.svg$": "must be a file name like `acme.svg` (lowercase, digits, hyphens)",
 };
 
+/** The values each tagged union of the schema accepts, by its tag. */
+const TAG_VALUES: Record<string, readonly string[]> = {
+  type: AUTH_TYPES,
+  style: API_AUTH_STYLES,
+  from: METADATA_SOURCES,
+};
+
 export type SchemaCheck =
   | { readonly ok: true; readonly definition: ProviderDefinition }
   | { readonly ok: false; readonly problems: string[] };
@@ -77,7 +87,7 @@ function describeSchemaError(error: ErrorObject): string {
     case "discriminator":
       return params.tagValue === undefined
         ? `${joinPath(at, String(params.tag))} is required`
-        : `${joinPath(at, String(params.tag))} must be one of: ${AUTH_TYPES.join(", ")}`;
+        : `${joinPath(at, String(params.tag))} must be one of: ${(TAG_VALUES[String(params.tag)] ?? []).join(", ")}`;
     case "pattern":
       return `${at} ${PATTERN_MEANINGS[String(params.pattern)] ?? `must match ${String(params.pattern)}`}`;
     case "format":
@@ -151,6 +161,104 @@ export function checkRules(
         problems.push(`auth.fields must include a "${required}" field (basic auth)`);
       }
     }
+  }
+  problems.push(
+    ...metadataProblems(definition),
+    ...apiProblems(definition, options.allowLoopbackUrls === true),
+  );
+  return problems;
+}
+
+function metadataProblems(definition: ProviderDefinition): string[] {
+  const problems: string[] = [];
+  const fieldKeys = new Set(
+    (definition.auth.type === "oauth2" ? (definition.auth.setupFields ?? []) : definition.auth.fields).map(
+      (field) => field.key,
+    ),
+  );
+  const seen = new Set<string>();
+  (definition.connectionMetadata ?? []).forEach((item, index) => {
+    const at = `connectionMetadata[${index}]`;
+    if (seen.has(item.key) || fieldKeys.has(item.key)) {
+      problems.push(`${at}.key "${item.key}" is declared twice (or is also a field)`);
+    }
+    seen.add(item.key);
+    if (item.from !== "request" && definition.auth.type !== "oauth2") {
+      problems.push(
+        `${at} comes from the OAuth2 ${item.from.replace("_", " ")}, but ${definition.key} is not OAuth2`,
+      );
+    }
+    if (item.from === "request" && !definition.api) {
+      problems.push(`${at} is a request, so the file must declare api (how to call it)`);
+    }
+  });
+  return problems;
+}
+
+function apiProblems(definition: ProviderDefinition, allowLoopback: boolean): string[] {
+  const { api } = definition;
+  if (!api) return [];
+  const problems: string[] = [];
+  const publicNames = publicValueNames(definition);
+  const credentialNames = credentialValueNames(definition);
+  const placeholdersIn = (template: string, at: string, allowed: Set<string>, kind: string) => {
+    const withoutPlaceholders = template.replace(/\{\{[a-zA-Z0-9_]+\}\}/g, "x");
+    if (/[{}]/.test(withoutPlaceholders)) problems.push(`${at} has a malformed placeholder (write {{key}})`);
+    for (const key of new Set(placeholdersOf(template))) {
+      if (!allowed.has(key))
+        problems.push(`${at} uses {{${key}}}, which is not ${kind} of ${definition.key}`);
+    }
+  };
+  const nonSecret = "a non-secret field or connection metadata key";
+  placeholdersIn(api.baseUrl, "api.baseUrl", publicNames, nonSecret);
+  if (api.verify) placeholdersIn(api.verify.path, "api.verify.path", publicNames, nonSecret);
+  (definition.connectionMetadata ?? []).forEach((item, index) => {
+    if (item.from !== "request") return;
+    const at = `connectionMetadata[${index}].url`;
+    placeholdersIn(item.url, at, publicNames, nonSecret);
+    if (item.url.slice(0, authorityEnd(item.url)).includes("{{"))
+      problems.push(`${at} must write its host out`);
+  });
+  const auth = api.auth;
+  const templates =
+    auth.style === "bearer"
+      ? [[auth.token ?? "{{access_token}}", "api.auth.token"]]
+      : auth.style === "basic"
+        ? [
+            [auth.username, "api.auth.username"],
+            [auth.password, "api.auth.password"],
+          ]
+        : [[auth.value, "api.auth.value"]];
+  for (const [template, at] of templates as [string, string][]) {
+    placeholdersIn(template, at, credentialNames, "a credential value");
+  }
+  const leading = /^\{\{([a-zA-Z0-9_]+)\}\}/.exec(api.baseUrl)?.[1];
+  if (leading !== undefined) {
+    const item = definition.connectionMetadata?.find((candidate) => candidate.key === leading);
+    const field = (
+      definition.auth.type === "oauth2" ? (definition.auth.setupFields ?? []) : definition.auth.fields
+    ).find((candidate) => candidate.key === leading);
+    if (item?.format !== "url" && field?.type !== "url") {
+      problems.push(
+        `api.baseUrl starts with {{${leading}}}, so it must be a metadata value with format "url" or a url field`,
+      );
+    }
+  } else if (api.baseUrl.slice(0, authorityEnd(api.baseUrl)).includes("@")) {
+    problems.push(`api.baseUrl may not contain credentials ("@") in its host`);
+  } else {
+    try {
+      const url = new URL(api.baseUrl.replace(/\{\{[a-zA-Z0-9_]+\}\}/g, "example"));
+      if (url.protocol !== "https:" && !(allowLoopback && isLoopbackUrl(url))) {
+        problems.push("api.baseUrl must be an https URL");
+      }
+    } catch {
+      problems.push("api.baseUrl is not a valid URL once its placeholders are filled");
+    }
+  }
+  if (hostIsTemplated(api.baseUrl) && !api.allowedHosts) {
+    problems.push(
+      "api.baseUrl takes its host from a value, so api.allowedHosts must list the provider's hosts",
+    );
   }
   return problems;
 }
