@@ -378,20 +378,39 @@ export function verificationRequest(
   return { method: verify.method, url, headers: authorize(provider, values, url) };
 }
 
-/** The post-grant request of a `request` metadata item, confined like every other call. */
+/**
+ * The post-grant request of a `request` metadata item, confined like every other call. The
+ * base URL may need the very value this request fetches (Jira's cloud id in its path,
+ * Mailchimp's data center in its host): until the account has it, the request may go only to
+ * the base URL's host as the file writes it, or to a host matching `allowedHosts`.
+ */
 export function metadataRequest(
   provider: ProviderDefinition,
   item: Extract<ConnectionMetadataItem, { from: "request" }>,
   values: ConnectionValues,
   options: ProviderApiOptions = {},
 ): ProviderRequest {
-  const url = resolveProviderUrl(
-    provider,
-    values,
-    { url: fillMetadataUrl(provider, values, item.url) },
-    options,
-  );
+  const target = { url: fillMetadataUrl(provider, values, item.url) };
+  let url: URL;
+  try {
+    url = resolveProviderUrl(provider, values, target, options);
+  } catch (error) {
+    if (!(error instanceof ProviderApiError) || error.problem !== "missing_value") throw error;
+    url = resolveProviderUrl(withWrittenBaseUrl(provider), values, target, options);
+  }
   return { method: item.method, url, headers: authorize(provider, values, url) };
+}
+
+/**
+ * The provider with its base URL cut to what the file writes out: the origin when no value
+ * chooses the host, else a host no call can match (only `allowedHosts` then admit a call).
+ */
+function withWrittenBaseUrl(provider: ProviderDefinition): ProviderDefinition {
+  const api = providerApi(provider);
+  const baseUrl = hostIsTemplated(api.baseUrl)
+    ? "https://unfilled.invalid"
+    : new URL(api.baseUrl.replace(PLACEHOLDER, "x")).origin;
+  return { ...provider, api: { ...api, baseUrl } };
 }
 
 function fillMetadataUrl(provider: ProviderDefinition, values: ConnectionValues, template: string): string {
