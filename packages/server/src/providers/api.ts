@@ -298,9 +298,10 @@ function joinPath(base: URL, path: string): URL {
   const basePath = joined.pathname.replace(/\/+$/, "");
   const relative = pathname.replace(/^\/+/, "");
   joined.pathname = relative === "" ? joined.pathname : `${basePath}/${relative}`;
-  if (query !== undefined) {
-    const params = new URLSearchParams(query);
-    for (const [name, value] of params) joined.searchParams.append(name, value);
+  // The caller's query is kept as written (`$top=1`, `fields=a,b`): providers differ in what
+  // they decode, and re-serialising through URLSearchParams would change it.
+  if (query !== undefined && query !== "") {
+    joined.search = joined.search ? `${joined.search.slice(1)}&${query}` : query;
   }
   return joined;
 }
@@ -355,10 +356,32 @@ export function authorize(
       headers[auth.name.toLowerCase()] = fillCredential(provider, values, auth.value);
       break;
     case "query":
-      url.searchParams.set(auth.name, fillCredential(provider, values, auth.value));
+      setQueryParameter(url, auth.name, fillCredential(provider, values, auth.value));
       break;
   }
   return headers;
+}
+
+/**
+ * Sets one query parameter, replacing any the caller sent under that name, and leaves the rest
+ * of the query exactly as written.
+ */
+function setQueryParameter(url: URL, name: string, value: string): void {
+  const kept = url.search
+    .slice(1)
+    .split("&")
+    .filter((pair) => pair !== "" && decodedName(pair) !== name);
+  kept.push(`${encodeURIComponent(name)}=${encodeURIComponent(value)}`);
+  url.search = kept.join("&");
+}
+
+function decodedName(pair: string): string {
+  const raw = pair.split("=", 1)[0] ?? "";
+  try {
+    return decodeURIComponent(raw.replaceAll("+", " "));
+  } catch {
+    return raw;
+  }
 }
 
 /** The request that proves the account's credentials work, or undefined when none is declared. */

@@ -70,7 +70,10 @@ const oauthAccount = (instanceUrl: string): ConnectionValues => ({
 describe("provider API declarations", () => {
   it("fills the base URL from non-secret values and applies each auth style", () => {
     const url = resolveProviderUrl(perTenant, account, { path: "/employees?fields=a,b" });
-    expect(url.href).toBe("https://acme.acme-hr.example.com/api/v1/employees?fields=a%2Cb");
+    expect(url.href).toBe("https://acme.acme-hr.example.com/api/v1/employees?fields=a,b");
+    expect(resolveProviderUrl(perTenant, account, { path: "/User?$top=1&$filter=a%20eq%201" }).search).toBe(
+      "?$top=1&$filter=a%20eq%201",
+    );
     expect(authorize(perTenant, account, url)).toEqual({
       Accept: "application/json",
       authorization: `Basic ${Buffer.from("k-123:x").toString("base64")}`,
@@ -95,9 +98,9 @@ describe("provider API declarations", () => {
         auth: { style: "query", name: "apikey", value: "{{api_key}}" },
       },
     });
-    const queried = resolveProviderUrl(query, values, { path: "/me" });
+    const queried = resolveProviderUrl(query, values, { path: "/me?$top=1&apikey=forged&APIKEY=x" });
     expect(authorize(query, values, queried)).toEqual({});
-    expect(queried.href).toBe("https://api.example.com/me?apikey=s3");
+    expect(queried.href).toBe("https://api.example.com/me?$top=1&APIKEY=x&apikey=s3");
     expect(authorize(salesforceLike, oauthAccount("https://acme.my.salesforce.com"), queried)).toEqual({
       authorization: "Bearer at-1",
     });
