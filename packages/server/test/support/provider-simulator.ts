@@ -35,6 +35,8 @@ export interface ProviderSimulator {
   };
   /** When set, every request answers this status instead. */
   forceStatus: number | undefined;
+  /** Paths that answer 403 whatever the credential (a token without the scope they need). */
+  forbiddenPaths: Set<string>;
   requests: SimulatorRequest[];
   /** An operator folder declaring `sim-bearer`, `sim-basic`, `sim-header`, `sim-query`, `sim-plain`. */
   providersDir: string;
@@ -56,6 +58,7 @@ export async function startProviderSimulator(): Promise<ProviderSimulator> {
       oauthTokens: new Set(),
     },
     forceStatus: undefined,
+    forbiddenPaths: new Set(),
     requests: [],
     providersDir: writeProvidersDir(origin),
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -71,6 +74,7 @@ export async function startProviderSimulator(): Promise<ProviderSimulator> {
     const answer = (status: number, body: unknown) =>
       response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (simulator.forceStatus !== undefined) return answer(simulator.forceStatus, { error: "forced" });
+    if (simulator.forbiddenPaths.has(url.pathname)) return answer(403, { error: "forbidden" });
     const { accepted } = simulator;
     const authorization = request.headers.authorization ?? "";
     const allowed: Record<string, () => boolean> = {
