@@ -32,6 +32,9 @@ export const ErrorResponse = Type.Object(
     statusCode: Type.Integer(),
     message: Type.String(),
     timestamp: Timestamp,
+    request_id: Type.Optional(
+      Type.String({ description: "The answer's x-request-id: quote it when asking for help." }),
+    ),
     data: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
     provider_errors: Type.Optional(Nullable(Type.Array(Type.Object({}, { additionalProperties: true })))),
   },
