@@ -92,19 +92,22 @@ export function rejectNulInUrl(
   _reply: unknown,
   done: (error?: Error) => void,
 ): void {
-  if (!request.url.includes("%00")) return done();
+  done(request.url.includes("%00") ? nulInUrl(request) : undefined);
+}
+
+function nulInUrl(request: FastifyRequest): ApiError | undefined {
   for (const [where, values] of [
-    ["path", request.params],
-    ["query", request.query],
+    ["path parameter", request.params],
+    ["query parameter", request.query],
   ] as const) {
     for (const [name, value] of Object.entries((values ?? {}) as Record<string, unknown>)) {
       const texts = Array.isArray(value) ? value : [value];
       if (texts.some((text) => typeof text === "string" && text.includes(NUL))) {
-        return done(nulError(where === "path" ? `path parameter ${name}` : `query parameter ${name}`));
+        return nulError(`${where} ${name}`);
       }
     }
   }
-  done();
+  return undefined;
 }
 
 /** Refuses a free-form object whose JSON is larger than FREE_FORM_MAX_BYTES; returns the JSON. */
