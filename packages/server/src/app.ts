@@ -44,7 +44,7 @@ import { WebhookDispatcher } from "./webhooks/dispatcher.js";
 import { WebhookOutbox } from "./webhooks/outbox.js";
 import { webhookRoutes } from "./webhooks/routes.js";
 import { openApiWebhooks, WEBHOOK_SHARED_SCHEMAS } from "./webhooks/schema.js";
-import { WebhookService } from "./webhooks/service.js";
+import { WebhookService, webhookRules } from "./webhooks/service.js";
 
 export interface AppOptions {
   config: Config;
@@ -190,9 +190,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       publicUrl: config.publicUrl,
       events,
     }),
-    webhooks: new WebhookService(db.kysely, secrets, clock, {
-      allowPrivateNetworks: config.outbound.allowPrivateNetworks,
-    }),
+    webhooks: new WebhookService(db.kysely, secrets, clock, webhookRules(config, db.dialect)),
     apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash)),
   };
 

@@ -111,9 +111,13 @@ function nulInUrl(request: FastifyRequest): ApiError | undefined {
 }
 
 /** Refuses a free-form object whose JSON is larger than FREE_FORM_MAX_BYTES; returns the JSON. */
-export function freeFormJson(field: string, value: Record<string, unknown>, when = ""): string {
-  const json = JSON.stringify(value);
-  if (Buffer.byteLength(json) > FREE_FORM_MAX_BYTES) {
+export function freeFormJson(field: string, value: Record<string, unknown>): string {
+  return boundedFreeForm(field, JSON.stringify(value));
+}
+
+/** The same bound on JSON already serialised (e.g. the result of merging a PATCH). */
+export function boundedFreeForm(field: string, json: string, when = ""): string {
+  if (json.length > FREE_FORM_MAX_BYTES / 3 && Buffer.byteLength(json) > FREE_FORM_MAX_BYTES) {
     throw new ApiError(400, `${field} must be at most ${FREE_FORM_MAX_BYTES} bytes of JSON${when}`);
   }
   return json;
