@@ -19,6 +19,7 @@ import { loadSecretBox } from "./crypto/keyring.js";
 import type { SecretBox } from "./crypto/secrets.js";
 import type { Db } from "./db/database.js";
 import { requireApiKey } from "./http/auth.js";
+import { AuthFailureLimiter } from "./http/auth-failures.js";
 import { ApiError, errorBody, errorHandler, sendError, toApiError } from "./http/errors.js";
 import { guardedJsonParser, rejectNulInUrl } from "./http/input-guards.js";
 import { loggerOptions, OneLinePerRequest } from "./http/logging.js";
@@ -123,7 +124,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.addSchema(schema);
 
   addApiHeaders = registerSecurityHeaders(app, { https });
-  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl });
+  const redis = await registerRateLimit(app, {
+    perMinute: config.rateLimitPerMinute,
+    redisUrl: config.redisUrl,
+  });
+  const authFailures = new AuthFailureLimiter(config.authFailuresPerMinute, clock, redis);
 
   await app.register(swagger, {
     openapi: {
@@ -191,7 +196,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       events,
     }),
     webhooks: new WebhookService(db.kysely, secrets, clock, webhookRules(config, db.dialect)),
-    apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash)),
+    apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash), authFailures),
   };
 
   await app.register(connectSessionRoutes(context));

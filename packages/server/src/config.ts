@@ -19,6 +19,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Requests per minute per API key (and per client address before authentication). */
   readonly rateLimitPerMinute: number;
+  /** Failed API key authentications per minute per client address before it gets 429. */
+  readonly authFailuresPerMinute: number;
   /** Seconds a request may take to arrive in full before it answers 408. */
   readonly requestTimeoutSeconds: number;
   /** NODE_ENV=production: unsafe defaults (a generated encryption key) are refused. */
@@ -113,6 +115,7 @@ export function loadConfig(env: Env = process.env): Config {
   );
   const bodyLimitBytes = integerSetting(env, "BODY_LIMIT_BYTES", 65_536, 1_024, 10_485_760);
   const rateLimitPerMinute = integerSetting(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 10_000_000);
+  const authFailuresPerMinute = integerSetting(env, "AUTH_FAILURES_PER_MINUTE", 30, 1, 1_000_000);
   const requestTimeoutSeconds = integerSetting(env, "REQUEST_TIMEOUT_SECONDS", 30, 1, 3600);
   const production = env.NODE_ENV?.trim() === "production";
   const dataDir = path.resolve(env.DATA_DIR?.trim() || "./data");
@@ -156,6 +159,7 @@ export function loadConfig(env: Env = process.env): Config {
     organizationIdType,
     bodyLimitBytes,
     rateLimitPerMinute,
+    authFailuresPerMinute,
     requestTimeoutSeconds,
     production,
     dataDir,
