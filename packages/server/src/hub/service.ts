@@ -3,7 +3,6 @@
  * (never an API key); everything it may see or do is derived from that session: the providers
  * it allows, the account it re-authorizes, the origins that may receive its messages.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { AccountService, AuthType } from "../accounts/service.js";
 import * as sessionStore from "../connect-sessions/store.js";
@@ -215,17 +214,22 @@ export class HubService {
     });
     if (!params.state)
       return fail("Something went wrong", "The provider sent no state. Start again from your link.");
-    const state = await stateStore.consumeOAuthState(this.db, hashToken(params.state), this.now());
+    // The browser binding is checked in the statement that consumes the state: a callback
+    // from another browser leaves the state for the browser that started it.
+    const stateHash = hashToken(params.state);
+    const state = browserBinding
+      ? await stateStore.consumeOAuthState(this.db, stateHash, hashToken(browserBinding), this.now())
+      : undefined;
     if (!state) {
+      if (await stateStore.isLiveOAuthState(this.db, stateHash, this.now())) {
+        return fail(
+          "This authorization was started elsewhere",
+          "It must finish in the browser that started it. Start again from your link in this browser.",
+        );
+      }
       return fail(
         "This authorization has expired",
         "It was already used or took too long. Start again from your link.",
-      );
-    }
-    if (!browserBinding || !sameHash(hashToken(browserBinding), state.browser_binding_hash)) {
-      return fail(
-        "This authorization was started elsewhere",
-        "It must finish in the browser that started it. Start again from your link in this browser.",
       );
     }
     const origins = await this.allowedOrigins(state.project_id);
@@ -390,12 +394,6 @@ export class HubService {
   private now(): string {
     return isoTimestamp(this.deps.clock());
   }
-}
-
-function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, "hex");
-  const right = Buffer.from(b, "hex");
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 function verifierContext(stateHash: string): string {
