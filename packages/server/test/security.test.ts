@@ -205,6 +205,11 @@ describe("the OAuth state", () => {
       `connect_hub_oauth=chb_${"A".repeat(43)}`,
     );
     expect(stranger.html).toContain("This authorization was started elsewhere");
+    // The stranger did not consume the state (edge-oauth.test.ts completes a real connection
+    // after one): the real browser's callback reaches the code exchange, and uses it up.
+    const owner = await callback({ state: elsewhere.state, code: "x" }, elsewhere.cookie);
+    expect(owner.html).not.toContain("started elsewhere");
+    expect(owner.html).not.toContain("has expired");
     expect((await callback({ state: elsewhere.state, code: "x" }, elsewhere.cookie)).html).toContain(
       "This authorization has expired",
     );
