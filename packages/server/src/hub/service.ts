@@ -29,7 +29,12 @@ type SessionRow = sessionStore.ConnectSessionRow;
 
 export interface PageModel {
   session: {
-    id: number;
+    /**
+     * An opaque, unguessable reference to this session's page (its id sealed with the server
+     * key), which the page puts in its address so a reload keeps its framing rules. The
+     * sequential id is never shown: it would let anyone read a project's allowed origins.
+     */
+    page_ref: string;
     status: SessionRow["status"];
     origin_owner_name: string;
     expires_at: string;
@@ -87,8 +92,15 @@ export class HubService {
     return (await this.deps.tenancy.settings(projectId)).allowed_origins;
   }
 
-  /** Origins that may frame the page of a session, looked up by its (non-secret) id. */
-  async allowedOriginsForSessionId(sessionId: number): Promise<string[]> {
+  /** Origins that may frame the page of a session, found by its page reference (see PageModel). */
+  async allowedOriginsForPageRef(pageRef: string): Promise<string[]> {
+    let sessionId: number;
+    try {
+      sessionId = Number(this.deps.secrets.open(pageRef, PAGE_REF_CONTEXT));
+    } catch {
+      return [];
+    }
+    if (!Number.isSafeInteger(sessionId)) return [];
     const session = await sessionStore.findConnectSessionById(this.db, sessionId);
     return session ? this.allowedOrigins(session.project_id) : [];
   }
@@ -102,7 +114,7 @@ export class HubService {
       : undefined;
     return {
       session: {
-        id: session.id,
+        page_ref: this.deps.secrets.seal(String(session.id), PAGE_REF_CONTEXT),
         status: session.status,
         origin_owner_name: session.origin_owner_name,
         expires_at: session.expires_at,
@@ -395,6 +407,8 @@ export class HubService {
     return isoTimestamp(this.deps.clock());
   }
 }
+
+const PAGE_REF_CONTEXT = "connect_page:session_ref";
 
 function verifierContext(stateHash: string): string {
   return `oauth_state:${stateHash}:code_verifier`;
