@@ -14,7 +14,7 @@ import {
   ProviderSummary,
 } from "./schema.js";
 
-const ERRORS = errorResponses(400, 401, 404, 408, 413, 415, 429, 500);
+const ERRORS = errorResponses(400, 401, 404, 408, 413, 414, 415, 429, 500, 503);
 
 export function integrationRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
   const { integrations, projects, catalog } = context;

@@ -19,7 +19,7 @@ import {
   WebhookEndpointWithSecret,
 } from "./schema.js";
 
-const ERRORS = errorResponses(400, 401, 404, 408, 413, 415, 429, 500, 503);
+const ERRORS = errorResponses(400, 401, 404, 408, 413, 414, 415, 429, 500, 503);
 const PAGINATED = "Paginated with `page` and `page_size`; a page shorter than `page_size` is the last.";
 const VERIFY_HINT =
   "Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify them with the SDK's `verifyWebhook` or the `standardwebhooks` package and this secret.";
