@@ -144,7 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     disableAfterMs: durationSetting(env, "WEBHOOK_DISABLE_AFTER", "24h", 1, 30 * DAY_MS),
     retentionMs: durationSetting(env, "WEBHOOK_RETENTION", "30d", 60_000, 365 * DAY_MS),
     allowedHosts: parseAllowedHosts(env.WEBHOOK_ALLOWED_HOSTS),
-    maxEndpointsPerProject: integerSetting(env, "WEBHOOK_MAX_ENDPOINTS_PER_PROJECT", 20, 1, 10_000),
+    maxEndpointsPerProject: integerSetting(env, "WEBHOOK_MAX_ENDPOINTS", 20, 1, 10_000),
   });
   const metrics = Object.freeze({
     enabled: booleanSetting(env, "METRICS_ENABLED", false),

@@ -24,7 +24,7 @@ for (const dialect of TEST_DIALECTS) {
     beforeAll(async () => {
       server = await startTestServer({
         dialect,
-        env: { WEBHOOK_MAX_ENDPOINTS_PER_PROJECT: "3", RATE_LIMIT_PER_MINUTE: "100000" },
+        env: { WEBHOOK_MAX_ENDPOINTS: "3", RATE_LIMIT_PER_MINUTE: "100000" },
       });
     });
     afterAll(() => server.close());
@@ -35,7 +35,7 @@ for (const dialect of TEST_DIALECTS) {
         adminRequest(server, key, "POST", "/webhooks/endpoints", { url: `https://hooks.example.com/${n}` });
       for (const n of [1, 2, 3]) expect((await create(n)).status).toBe(201);
       const refused = await create(4);
-      expect(expectErrorBody(asEnvelope(refused), 409)).toContain("WEBHOOK_MAX_ENDPOINTS_PER_PROJECT");
+      expect(expectErrorBody(asEnvelope(refused), 409)).toContain("WEBHOOK_MAX_ENDPOINTS");
       expect((await create(4, await server.createApiKey("other"))).status).toBe(201);
     });
 

@@ -37,7 +37,7 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
           ...auth,
           operationId: "connect_hub_create_webhook_endpoint",
           summary: "Register a webhook endpoint",
-          description: `Answers 201 with the endpoint and its signing secret, shown only here. The URL must be http(s) on a public host (or a \`host:port\` listed in WEBHOOK_ALLOWED_HOSTS). A project has at most WEBHOOK_MAX_ENDPOINTS_PER_PROJECT endpoints (default 20; 409 past it), and registering a URL the project already has answers 409. ${VERIFY_HINT}`,
+          description: `Answers 201 with the endpoint and its signing secret, shown only here. The URL must be http(s) on a public host (or a \`host:port\` listed in WEBHOOK_ALLOWED_HOSTS). A project has at most WEBHOOK_MAX_ENDPOINTS endpoints (default 20; 409 past it), and registering a URL the project already has answers 409. ${VERIFY_HINT}`,
           body: WebhookEndpointCreate,
           response: { 201: Type.Ref(WebhookEndpointWithSecret), ...errorResponses(409), ...ERRORS },
         },

@@ -94,7 +94,7 @@ export class WebhookService {
       if ((await store.countEndpoints(trx, projectId)) >= limit) {
         throw new ApiError(
           409,
-          `The project already has ${limit} webhook endpoints, the most allowed (WEBHOOK_MAX_ENDPOINTS_PER_PROJECT): delete one, or give one endpoint several events`,
+          `The project already has ${limit} webhook endpoints, the most allowed (WEBHOOK_MAX_ENDPOINTS): delete one, or give one endpoint several events`,
         );
       }
       await store.insertEndpoint(trx, {
