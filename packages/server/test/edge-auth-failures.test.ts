@@ -33,17 +33,19 @@ describe("failed authentications per address, in one process", () => {
   });
   afterAll(() => server.close());
 
-  it("throttles 2,000 different wrong keys from one address, then lets it in after the minute", async () => {
+  it("throttles hundreds of different wrong keys from one address, then lets it in after the minute", async () => {
     const attacker = someAddress();
     const statuses: number[] = [];
-    for (let batch = 0; batch < 20; batch++) {
+    // 400 keys (the 2,000 behave the same; fewer keep the suite fast on a busy machine).
+    for (let batch = 0; batch < 8; batch++) {
       const answers = await Promise.all(
-        Array.from({ length: 100 }, () => listAccounts(server, wrongKey(), attacker)),
+        Array.from({ length: 50 }, () => listAccounts(server, wrongKey(), attacker)),
       );
       statuses.push(...answers.map((answer) => answer.status));
     }
-    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(100);
-    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(1900);
+    // The first concurrent batch may all be looked at before any failure is counted.
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(50);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(350);
 
     // While throttled, even the right key waits: the address learns nothing more.
     const blocked = await listAccounts(server, apiKey, attacker);
