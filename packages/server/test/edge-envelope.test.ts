@@ -14,11 +14,16 @@ interface RawAnswer {
   body: string;
 }
 
-/** Sends bytes as they are (fetch would refuse or fix most of these inputs). */
-function rawRequest(server: TestServer, request: string | Buffer): Promise<RawAnswer> {
+/**
+ * Sends bytes as they are (fetch would refuse or fix most of these inputs); `keepOpen` leaves
+ * the socket writable, as a client still sending would.
+ */
+function rawRequest(server: TestServer, request: string | Buffer, keepOpen = false): Promise<RawAnswer> {
   const { port } = new URL(server.url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), "127.0.0.1", () => socket.end(request));
+    const socket = connect(Number(port), "127.0.0.1", () =>
+      keepOpen ? socket.write(request) : socket.end(request),
+    );
     let data = "";
     socket.on("data", (chunk) => {
       data += chunk;
@@ -124,6 +129,22 @@ describe("every answer is the envelope with the security headers", () => {
       true,
     );
     expect(lines.join("\n")).not.toContain("secret-looking");
+  });
+});
+
+describe("a request that does not arrive in time", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ env: { REQUEST_TIMEOUT_SECONDS: "1" } });
+  });
+  afterAll(() => server.close());
+
+  it("answers 408 in the envelope, with the security headers and a request id", async () => {
+    const partial =
+      "POST /connect/api/credentials HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+    const answer = await rawRequest(server, partial, true);
+    expectEnvelope(answer, 408, "timeout");
+    expect(answer.headers["retry-after"]).toBe("1");
   });
 });
 
