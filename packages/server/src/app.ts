@@ -7,7 +7,7 @@ import type { Duplex } from "node:stream";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyInstance, type FastifyServerFactoryHandler } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerFactoryHandler } from "fastify";
 import { CredentialService } from "./accounts/credentials.js";
 import { accountRoutes } from "./accounts/routes.js";
 import { ACCOUNT_SHARED_SCHEMAS } from "./accounts/schema.js";
@@ -21,11 +21,14 @@ import { loadSecretBox } from "./crypto/keyring.js";
 import type { SecretBox } from "./crypto/secrets.js";
 import type { Db } from "./db/database.js";
 import { requireApiKey } from "./http/auth.js";
-import { ApiError, errorBody, errorHandler, sendError } from "./http/errors.js";
+import { AuthFailureLimiter } from "./http/auth-failures.js";
+import { ApiError, errorBody, errorHandler, sendError, toApiError } from "./http/errors.js";
+import { guardedJsonParser, rejectNulInUrl } from "./http/input-guards.js";
 import { loggerOptions, OneLinePerRequest } from "./http/logging.js";
 import { registerRateLimit } from "./http/rate-limit.js";
+import { newRequestId, REQUEST_ID_HEADER, requestIdGenerator } from "./http/request-id.js";
 import { ErrorResponse } from "./http/schema-types.js";
-import { registerSecurityHeaders } from "./http/security-headers.js";
+import { apiSecurityHeaders, registerSecurityHeaders } from "./http/security-headers.js";
 import { validatorCompiler } from "./http/validation.js";
 import { hubRoutes } from "./hub/routes.js";
 import { HubService } from "./hub/service.js";
@@ -46,7 +49,7 @@ import { WebhookDispatcher } from "./webhooks/dispatcher.js";
 import { WebhookOutbox } from "./webhooks/outbox.js";
 import { webhookRoutes } from "./webhooks/routes.js";
 import { openApiWebhooks, WEBHOOK_SHARED_SCHEMAS } from "./webhooks/schema.js";
-import { WebhookService } from "./webhooks/service.js";
+import { WebhookService, webhookRules } from "./webhooks/service.js";
 
 export interface AppOptions {
   config: Config;
@@ -62,15 +65,33 @@ export interface AppOptions {
 
 export const VERSION = "0.1.0";
 
+/**
+ * Longest path parameter the router accepts (Fastify's default is 100); the schemas allow ids
+ * of up to 255 characters and answer 400 past that. Beyond this the router answers 414.
+ */
+const MAX_PARAM_LENGTH = 2048;
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
   const clock = options.clock ?? systemClock;
+  const https = new URL(config.publicUrl).protocol === "https:";
+  // Set once security headers are registered; router errors are answered outside the hooks.
+  let addApiHeaders: (reply: FastifyReply) => void = () => {};
 
   const app = Fastify({
     logger: loggerOptions(config.logLevel, options.logStream),
     bodyLimit: config.bodyLimitBytes,
     serverFactory: serverWithRequestTimeout(config.requestTimeoutSeconds),
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: clientErrorAnswerer(apiSecurityHeaders({ https })),
+    genReqId: requestIdGenerator(config.trustProxy),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A malformed percent-escape or an over-long parameter, refused by the router itself.
+    frameworkErrors: (error, request, reply) => {
+      const apiError = toApiError(error, config.bodyLimitBytes);
+      request.log.info({ statusCode: apiError.statusCode, reason: apiError.message }, "request rejected");
+      addApiHeaders(reply);
+      return sendError(reply, apiError);
+    },
     logController: new OneLinePerRequest(),
     return503OnClosing: true,
     // A hop count trusts that many proxies nearest to the server (as Express does).
@@ -83,6 +104,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Only JSON bodies are accepted; anything else answers 415.
   app.removeContentTypeParser("text/plain");
+  // JSON bodies: Fastify's parser, then the depth and NUL rules of input-guards.ts.
+  const parseJson = guardedJsonParser(app.getDefaultJsonParser("error", "error"));
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, parseJson);
+  app.addHook("onRequest", rejectNulInUrl);
   app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(errorHandler(config.bodyLimitBytes));
   app.setNotFoundHandler((request, reply) =>
@@ -101,8 +127,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   ])
     app.addSchema(schema);
 
-  registerSecurityHeaders(app, { https: new URL(config.publicUrl).protocol === "https:" });
-  await registerRateLimit(app, { perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl });
+  addApiHeaders = registerSecurityHeaders(app, { https });
+  const redis = await registerRateLimit(app, {
+    perMinute: config.rateLimitPerMinute,
+    redisUrl: config.redisUrl,
+  });
+  const authFailures = new AuthFailureLimiter(config.authFailuresPerMinute, clock, redis);
 
   await app.register(swagger, {
     openapi: {
@@ -195,10 +225,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       publicUrl: config.publicUrl,
       events,
     }),
-    webhooks: new WebhookService(db.kysely, secrets, clock, {
-      allowPrivateNetworks: config.outbound.allowPrivateNetworks,
-    }),
-    apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash)),
+    webhooks: new WebhookService(db.kysely, secrets, clock, webhookRules(config, db.dialect)),
+    apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash), authFailures),
   };
 
   await app.register(connectSessionRoutes(context));
@@ -246,9 +274,17 @@ function serverWithRequestTimeout(timeoutSeconds: number) {
     );
 }
 
-/** Errors Node raises before a request reaches Fastify, in the same envelope as all others. */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+/** Errors Node raises before a request reaches Fastify, in the same envelope and headers as all others. */
+function clientErrorAnswerer(securityHeaders: Record<string, string>) {
+  const headerLines = Object.entries(securityHeaders)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  return (error: Error & { code?: string }, socket: Duplex) => answerClientError(error, socket, headerLines);
+}
+
+function answerClientError(error: Error & { code?: string }, socket: Duplex, headerLines: string): void {
   if (!socket.writable) return;
+  const requestId = newRequestId();
   const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
   const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
   const status = timedOut ? 408 : tooLarge ? 431 : 400;
@@ -257,9 +293,9 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
     : tooLarge
       ? "Request headers are too large"
       : "Malformed HTTP request";
-  const body = JSON.stringify(errorBody(status, message));
+  const body = JSON.stringify(errorBody(status, message, { requestId }));
   const reason = timedOut ? "Request Timeout" : tooLarge ? "Request Header Fields Too Large" : "Bad Request";
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${timedOut ? "Retry-After: 1\r\n" : ""}Connection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${requestId}\r\n${headerLines}${timedOut ? "Retry-After: 1\r\n" : ""}Connection: close\r\n\r\n${body}`,
   );
 }

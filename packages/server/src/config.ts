@@ -19,6 +19,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Requests per minute per API key (and per client address before authentication). */
   readonly rateLimitPerMinute: number;
+  /** Failed API key authentications per minute per client address before it gets 429. */
+  readonly authFailuresPerMinute: number;
   /** Seconds a request may take to arrive in full before it answers 408. */
   readonly requestTimeoutSeconds: number;
   /** NODE_ENV=production: unsafe defaults (a generated encryption key) are refused. */
@@ -64,6 +66,13 @@ export interface WebhookConfig {
   readonly disableAfterMs: number;
   /** Finished deliveries, their attempts and their events are deleted this long after. */
   readonly retentionMs: number;
+  /**
+   * `host:port` receivers that may be private or loopback (a local receiver in development),
+   * separate from OUTBOUND_ALLOW_PRIVATE_NETWORKS, which also opens provider calls.
+   */
+  readonly allowedHosts: ReadonlySet<string>;
+  /** Endpoints a project may register at most. */
+  readonly maxEndpointsPerProject: number;
 }
 
 /** `false` (the socket's address), `true` (the left-most X-Forwarded-For), a hop count, or addresses/CIDRs. */
@@ -111,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
   );
   const bodyLimitBytes = integerSetting(env, "BODY_LIMIT_BYTES", 65_536, 1_024, 10_485_760);
   const rateLimitPerMinute = integerSetting(env, "RATE_LIMIT_PER_MINUTE", 600, 1, 10_000_000);
+  const authFailuresPerMinute = integerSetting(env, "AUTH_FAILURES_PER_MINUTE", 30, 1, 1_000_000);
   const requestTimeoutSeconds = integerSetting(env, "REQUEST_TIMEOUT_SECONDS", 30, 1, 3600);
   const production = env.NODE_ENV?.trim() === "production";
   const dataDir = path.resolve(env.DATA_DIR?.trim() || "./data");
@@ -149,6 +159,8 @@ export function loadConfig(env: Env = process.env): Config {
     retryScheduleMs: Object.freeze(parseRetrySchedule(env.WEBHOOK_RETRY_SCHEDULE)),
     disableAfterMs: durationSetting(env, "WEBHOOK_DISABLE_AFTER", "24h", 1, 30 * DAY_MS),
     retentionMs: durationSetting(env, "WEBHOOK_RETENTION", "30d", 60_000, 365 * DAY_MS),
+    allowedHosts: parseAllowedHosts(env.WEBHOOK_ALLOWED_HOSTS),
+    maxEndpointsPerProject: integerSetting(env, "WEBHOOK_MAX_ENDPOINTS", 20, 1, 10_000),
   });
   const metrics = Object.freeze({
     enabled: booleanSetting(env, "METRICS_ENABLED", false),
@@ -163,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
     organizationIdType,
     bodyLimitBytes,
     rateLimitPerMinute,
+    authFailuresPerMinute,
     requestTimeoutSeconds,
     production,
     dataDir,
@@ -302,6 +315,30 @@ function durationSetting(env: Env, name: string, fallback: string, minMs: number
     throw new ConfigError(`${name} must be between ${minMs} ms and ${maxMs} ms (got "${raw}")`);
   }
   return value;
+}
+
+/** `127.0.0.1:4698,[::1]:4698,receiver.internal:8080`: each entry a host and an explicit port. */
+function parseAllowedHosts(raw: string | undefined): ReadonlySet<string> {
+  const entries = (raw ?? "")
+    .split(",")
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+  const hosts = new Set<string>();
+  for (const entry of entries) {
+    let url: URL | undefined;
+    try {
+      url = new URL(`http://${entry}`);
+    } catch {}
+    // An explicit port is required; URL drops :80 (http's default), so it is put back.
+    const port = url?.port || (entry.endsWith(":80") ? "80" : "");
+    if (!url || !port || url.pathname !== "/" || url.username || `${url.hostname}:${port}` !== entry) {
+      throw new ConfigError(
+        `WEBHOOK_ALLOWED_HOSTS must be comma-separated host:port pairs such as 127.0.0.1:4698 (got "${entry}")`,
+      );
+    }
+    hosts.add(entry);
+  }
+  return hosts;
 }
 
 function parseRetrySchedule(raw: string | undefined): number[] {

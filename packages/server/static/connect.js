@@ -22,7 +22,7 @@ const SEARCH_THRESHOLD = 7;
  *   help_text: string | null, placeholder: string | null, pattern: string | null}} Field
  * @typedef {{key: string, name: string, description: string, categories: string[], logo_url: string,
  *   docs_url: string | null, auth_type: "oauth2" | "api_key" | "basic", fields: Field[]}} Provider
- * @typedef {{session: {id: number, status: string, origin_owner_name: string, expires_at: string,
+ * @typedef {{session: {page_ref: string, status: string, origin_owner_name: string, expires_at: string,
  *   reauthorizing: {account_id: string, provider: string} | null}, providers: Provider[],
  *   allowed_origins: string[]}} PageModel
  * @typedef {{ok: boolean, title: string, message: string, cancelled?: boolean,
@@ -185,7 +185,7 @@ async function startConnect() {
   if (status !== 200) return showMessage("Something went wrong", json.message ?? "Please try again later.");
   const model = /** @type {PageModel} */ (json);
   tabStorage.set(ORIGINS_KEY, JSON.stringify(model.allowed_origins));
-  history.replaceState(null, "", `/connect?session=${model.session.id}`);
+  history.replaceState(null, "", `/connect?session=${encodeURIComponent(model.session.page_ref)}`);
   if (model.session.status !== "pending") {
     return showMessage("This link was already used", "An account was already connected with this link.");
   }

@@ -37,6 +37,22 @@ describe("outbound calls", () => {
     "fc00::1",
     "fe80::1",
     "::ffff:127.0.0.1",
+    // Every IPv6 form that embeds an IPv4 address, whatever the address embedded.
+    "::7f00:1", // IPv4-compatible ::127.0.0.1
+    "::127.0.0.1",
+    "::808:808", // IPv4-compatible 8.8.8.8: refused too, the network may route it anywhere
+    "::ffff:8.8.8.8", // IPv4-mapped
+    "::ffff:0:7f00:1", // IPv4-translated (RFC 6145)
+    "64:ff9b::7f00:1", // NAT64 (RFC 6052)
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b:1::a00:1", // local-use NAT64 (RFC 8215)
+    "2002:7f00:1::", // 6to4 of 127.0.0.1
+    "2002:a9fe:a9fe::1",
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
+    "100::1", // discard-only
+    "::", // unspecified
+    "ff02::1", // multicast
+    "2001:db8::1", // documentation
   ])("treats %s as private", (address) => {
     expect(isPublicAddress(address)).toBe(false);
   });
@@ -51,6 +67,11 @@ describe("outbound calls", () => {
     "http://[::1]:9/",
     "http://10.1.2.3/",
     "http://localhost:4555/",
+    "http://[::7f00:1]:9/",
+    "http://[::127.0.0.1]:9/",
+    "http://[::ffff:7f00:1]:9/",
+    "http://[64:ff9b::7f00:1]:9/",
+    "http://[2002:7f00:1::]:9/",
   ])("refuses %s before any byte is sent", async (url) => {
     const failure = await guarded.request(url).catch((error) => error);
     expect(failure).toBeInstanceOf(OutboundRequestError);
@@ -184,6 +205,11 @@ describe("the OAuth state", () => {
       `connect_hub_oauth=chb_${"A".repeat(43)}`,
     );
     expect(stranger.html).toContain("This authorization was started elsewhere");
+    // The stranger did not consume the state (edge-oauth.test.ts completes a real connection
+    // after one): the real browser's callback reaches the code exchange, and uses it up.
+    const owner = await callback({ state: elsewhere.state, code: "x" }, elsewhere.cookie);
+    expect(owner.html).not.toContain("started elsewhere");
+    expect(owner.html).not.toContain("has expired");
     expect((await callback({ state: elsewhere.state, code: "x" }, elsewhere.cookie)).html).toContain(
       "This authorization has expired",
     );

@@ -27,6 +27,8 @@ describe("webhook configuration", () => {
       retryScheduleMs: [100, 2000, 60_000, 3000],
       disableAfterMs: 7_200_000,
       retentionMs: 7 * 86_400_000,
+      allowedHosts: new Set(),
+      maxEndpointsPerProject: 20,
     });
   });
 

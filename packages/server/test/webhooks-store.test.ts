@@ -212,7 +212,7 @@ for (const dialect of TEST_DIALECTS) {
       }).sweepOnce();
       expect(await deliveriesOf(eventId)).toEqual([]);
       expect(await store.findEvents(db.kysely, [eventId])).toEqual([]);
-      expect(await store.listAttempts(db.kysely, projectId, endpoint, 10)).toEqual([]);
+      expect(await store.listAttempts(db.kysely, projectId, endpoint, { offset: 0, limit: 10 })).toEqual([]);
     });
   });
 }

@@ -15,7 +15,7 @@ import {
   PatchAccount,
 } from "./schema.js";
 
-const ERRORS = errorResponses(400, 401, 404, 408, 413, 415, 422, 429, 500);
+const ERRORS = errorResponses(400, 401, 404, 408, 413, 414, 415, 422, 429, 500, 503);
 const TAGS = ["Accounts"];
 
 export function accountRoutes(context: RouteContext): FastifyPluginAsyncTypebox {

@@ -7,6 +7,7 @@ import type { SecretBox } from "../crypto/secrets.js";
 import { randomId } from "../crypto/tokens.js";
 import type { Database, LinkedAccountTable } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
+import { boundedFreeForm } from "../http/input-guards.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
 import { type Clock, isoTimestamp } from "../time.js";
 import type { WebhookOutbox } from "../webhooks/outbox.js";
@@ -111,10 +112,14 @@ export class AccountService {
       if (patch.origin_username !== undefined) changes.origin_username = patch.origin_username;
       if (typeof patch.label === "string" || patch.label === null) changes.label = patch.label;
       if (patch.metadata && Object.keys(patch.metadata).length > 0) {
-        changes.metadata = mergeJson(row.metadata, patch.metadata);
+        changes.metadata = boundedFreeForm("metadata", mergeJson(row.metadata, patch.metadata), MERGED);
       }
       if (patch.setup_information && Object.keys(patch.setup_information).length > 0) {
-        changes.setup_information = mergeJson(row.setup_information, patch.setup_information);
+        changes.setup_information = boundedFreeForm(
+          "setup_information",
+          mergeJson(row.setup_information, patch.setup_information),
+          MERGED,
+        );
       }
       if (patch.credentials && Object.keys(patch.credentials).length > 0) {
         const current = this.secrets.openJson<Record<string, unknown>>(
@@ -327,6 +332,8 @@ function joinFilters(single: string | undefined, many: readonly string[] | undef
 }
 
 /** Shallow merge of a JSON object column with changes; a null value removes the key. */
+const MERGED = " once merged with the account's current value";
+
 function mergeJson(current: string | null, changes: Record<string, unknown>): string {
   const merged: Record<string, unknown> = current ? (JSON.parse(current) as Record<string, unknown>) : {};
   for (const [key, value] of Object.entries(changes)) {

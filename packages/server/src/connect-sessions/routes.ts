@@ -5,7 +5,7 @@ import type { RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
 import { ConnectSessionAuthenticate, ConnectSessionCreate, connectSessionSchemas } from "./schema.js";
 
-const ERRORS = errorResponses(400, 401, 403, 404, 408, 409, 413, 415, 422, 429, 500);
+const ERRORS = errorResponses(400, 401, 403, 404, 408, 409, 413, 414, 415, 422, 429, 500, 503);
 
 export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
   const { ConnectSession, ConnectSessionTokenAuthLink } = connectSessionSchemas(

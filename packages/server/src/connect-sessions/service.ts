@@ -9,6 +9,7 @@ import { hashToken, issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
 import type { Db } from "../db/database.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
+import { freeFormJson } from "../http/input-guards.js";
 import { runIdempotently } from "../idempotency/service.js";
 import type { Principal } from "../tenancy/store.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
@@ -120,7 +121,7 @@ export class ConnectSessionService {
       categories: input.categories ? JSON.stringify(input.categories) : null,
       account_id: input.account_id ?? null,
       integration_id: input.integration_id ?? null,
-      metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+      metadata: input.metadata ? freeFormJson("metadata", input.metadata) : null,
       multiple: input.multiple ? 1 : 0,
       label: input.label ?? null,
       type: input.type ?? "production",

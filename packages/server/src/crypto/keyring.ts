@@ -15,7 +15,7 @@ export function loadSecretBox(config: Config, warn: (message: string) => void): 
   if (config.encryptionKeys) return new SecretBox(config.encryptionKeys);
   const file = path.join(config.dataDir, DEVELOPMENT_KEY_FILE);
   if (!existsSync(file)) {
-    mkdirSync(config.dataDir, { recursive: true });
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     try {
       writeFileSync(file, `dev:${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
     } catch (error) {

@@ -2,7 +2,7 @@
  * Opens the configured database (SQLite file or PostgreSQL pool) behind one Kysely instance,
  * and runs migrations. Stores never see which one it is: the differences live in dialect.ts.
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, type MigrationResultSet, Migrator, PostgresDialect, SqliteDialect } from "kysely";
@@ -36,8 +36,15 @@ export function openDatabase(config: DatabaseConfig): Db {
   return config.dialect === "postgres" ? openPostgres(config.url, config.poolSize) : openSqlite(config.file);
 }
 
+/**
+ * The database holds sealed credentials and token hashes: a folder it creates is 0700 and the
+ * file 0600 (SQLite gives the -wal and -shm files the database file's mode). Existing folders
+ * and files keep the modes the operator gave them.
+ */
 function openSqlite(file: string): Db {
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // "a" creates the file when missing (with this mode) and never truncates an existing one.
+  closeSync(openSync(file, "a", 0o600));
   const sqlite = new SQLite(file);
   // WAL lets readers run beside the writer; synchronous=FULL makes every answered commit
   // survive a power loss, which is the durability promise of the API.

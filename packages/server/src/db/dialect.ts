@@ -120,6 +120,10 @@ export function preparingPostgresPool(pool: pg.Pool): PostgresPool {
       const client = await pool.connect();
       let wrapper = wrappers.get(client);
       if (!wrapper) {
+        // A connection cut while checked out emits "error" on the client, where the pool's
+        // listener is not attached: without this the process would crash. The query in
+        // flight (if any) fails on its own and answers 503; the pool drops the client.
+        client.on("error", () => {});
         wrapper = wrap(client);
         wrappers.set(client, wrapper);
       }

@@ -5,6 +5,7 @@
 import type { FastifyRequest } from "fastify";
 import { hashToken } from "../crypto/tokens.js";
 import type { Principal } from "../tenancy/store.js";
+import type { AuthFailureLimiter } from "./auth-failures.js";
 import { ApiError } from "./errors.js";
 
 declare module "fastify" {
@@ -49,9 +50,20 @@ export function apiKeyFromHeader(header: string | undefined): string | undefined
   return username || undefined;
 }
 
-/** An onRequest hook: sets `request.principal` or answers 401. */
-export function requireApiKey(authenticate: ApiKeyAuthenticator) {
+/**
+ * An onRequest hook: sets `request.principal` or answers 401; 429 while the client address
+ * has failed too often (see auth-failures.ts), before any key is looked at.
+ */
+export function requireApiKey(authenticate: ApiKeyAuthenticator, failures?: AuthFailureLimiter) {
   return async function apiKeyAuth(request: FastifyRequest): Promise<void> {
+    const wait = failures?.retryAfterSeconds(request.ip);
+    if (wait !== undefined) {
+      throw new ApiError(
+        429,
+        `Too many failed authentications from this address: retry after ${wait} seconds with a valid API key`,
+        { retryAfterSeconds: wait },
+      );
+    }
     const presented = presentedApiKey(request);
     if (!presented) {
       throw new ApiError(
@@ -63,7 +75,10 @@ export function requireApiKey(authenticate: ApiKeyAuthenticator) {
       );
     }
     const principal = await authenticate(presented);
-    if (!principal) throw new ApiError(401, "Unauthorized: the API key is invalid or has been revoked");
+    if (!principal) {
+      await failures?.recordFailure(request.ip);
+      throw new ApiError(401, "Unauthorized: the API key is invalid or has been revoked");
+    }
     request.principal = principal;
   };
 }

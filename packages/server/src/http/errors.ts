@@ -6,11 +6,14 @@
  */
 import type { ErrorObject } from "ajv";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { isDatabaseUnavailable } from "../db/outage.js";
 
 export interface ErrorBody {
   statusCode: number;
   message: string;
   timestamp: string;
+  /** The answer's `x-request-id`, to quote when asking for help. */
+  request_id?: string;
   data?: Record<string, unknown> | null;
   provider_errors?: unknown[] | null;
 }
@@ -35,15 +38,17 @@ export class ApiError extends Error {
 export function errorBody(
   statusCode: number,
   message: string,
-  extra: { data?: Record<string, unknown>; providerErrors?: unknown[] } = {},
+  extra: { data?: Record<string, unknown>; providerErrors?: unknown[]; requestId?: string } = {},
 ): ErrorBody {
   const body: ErrorBody = { statusCode, message, timestamp: new Date().toISOString() };
+  if (extra.requestId !== undefined) body.request_id = extra.requestId;
   if (extra.data !== undefined) body.data = extra.data;
   if (extra.providerErrors !== undefined) body.provider_errors = extra.providerErrors;
   return body;
 }
 
 const DEFAULT_RETRY_AFTER_SECONDS = 1;
+const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /** Sends the envelope; the single place that decides the error headers. */
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
@@ -55,7 +60,7 @@ export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   return reply
     .code(statusCode)
     .type("application/json; charset=utf-8")
-    .send(errorBody(statusCode, error.message, error.options));
+    .send(errorBody(statusCode, error.message, { ...error.options, requestId: reply.request.id }));
 }
 
 /** Turns whatever was thrown into an ApiError with a message that says what to fix. */
@@ -77,6 +82,18 @@ export function toApiError(error: FastifyError | ApiError | Error, bodyLimitByte
       return new ApiError(400, "Request body is empty: send a JSON object");
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
       return new ApiError(400, "Content-Length does not match the body that was sent");
+    // The router's own refusals; the path is not repeated (it may hold anything).
+    case "FST_ERR_BAD_URL":
+      return new ApiError(400, "The URL path is not valid: it has a malformed percent-escape");
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return new ApiError(414, "A path parameter is too long");
+    case "FST_ERR_ASYNC_CONSTRAINT":
+      return new ApiError(400, "Bad request");
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new ApiError(503, "Service unavailable: the database cannot be reached; retry shortly", {
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    });
   }
   if (fastifyError.code === "FST_ERR_CTP_INVALID_JSON_BODY") {
     return new ApiError(
@@ -158,7 +175,9 @@ function describeType(type: unknown): string {
 export function errorHandler(bodyLimitBytes: number) {
   return function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
     const apiError = toApiError(error, bodyLimitBytes);
-    if (apiError.statusCode >= 500) {
+    if (apiError.statusCode === 503) {
+      request.log.warn({ err: error }, "request failed: the database is unavailable");
+    } else if (apiError.statusCode >= 500) {
       request.log.error({ err: error }, "request failed");
     } else {
       request.log.info({ statusCode: apiError.statusCode, reason: apiError.message }, "request rejected");

@@ -15,10 +15,11 @@ import { ApiError } from "./errors.js";
 
 export const RATE_LIMIT_REDIS_NAMESPACE = "connect-hub:rate-limit:";
 
+/** Registers the limiter; returns its Redis connection (when configured) for other counters. */
 export async function registerRateLimit(
   app: FastifyInstance,
   options: { perMinute: number; redisUrl: string | undefined },
-): Promise<void> {
+): Promise<Redis | undefined> {
   const redis = options.redisUrl ? connectRedis(app, options.redisUrl) : undefined;
   await app.register(rateLimit, {
     // Not per route: the plugin would run after each route's own onRequest hooks, i.e. after
@@ -46,6 +47,7 @@ export async function registerRateLimit(
     if (request.routeOptions.config?.rateLimit === false) return Promise.resolve();
     return limit.call(this, request, reply);
   });
+  return redis;
 }
 
 function connectRedis(app: FastifyInstance, url: string): Redis {

@@ -10,8 +10,9 @@
  *   about a tenth of the request time in the benchmark.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import helmet from "helmet";
+import { REQUEST_ID_HEADER } from "./request-id.js";
 
 export const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'none'"],
@@ -68,7 +69,14 @@ declare module "fastify" {
   }
 }
 
-export function registerSecurityHeaders(app: FastifyInstance, options: { https: boolean }): void {
+/**
+ * Adds the security headers (and the request id) on every answer; returns the function that
+ * does it for answers sent outside the hooks (router errors).
+ */
+export function registerSecurityHeaders(
+  app: FastifyInstance,
+  options: { https: boolean },
+): (reply: FastifyReply) => void {
   const html = securityHeaders(options);
   const api = apiSecurityHeaders(options);
   // onSend: the answer's content type is known by then, whatever produced it (route, error
@@ -76,11 +84,16 @@ export function registerSecurityHeaders(app: FastifyInstance, options: { https: 
   app.addHook("onSend", (request, reply, payload, done) => {
     const contentType = reply.getHeader("content-type");
     const headers = typeof contentType === "string" && contentType.startsWith("text/html") ? html : api;
-    const embeddable = request.routeOptions.config.embeddable === true;
+    const embeddable = request.routeOptions.config?.embeddable === true;
     for (const name in headers) {
       if (!reply.hasHeader(name) && !(embeddable && name === "x-frame-options"))
         reply.header(name, headers[name]);
     }
+    reply.header(REQUEST_ID_HEADER, request.id);
     done(null, payload);
   });
+  return (reply) => {
+    for (const name in api) if (!reply.hasHeader(name)) reply.header(name, api[name]);
+    reply.header(REQUEST_ID_HEADER, reply.request.id);
+  };
 }

@@ -70,12 +70,13 @@ export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
           hide: true,
           querystring: Type.Object({
             token: Type.Optional(Type.String({ maxLength: 512 })),
-            session: Type.Optional(Type.Integer({ minimum: 1 })),
+            // The page's own reference to its session (PageModel.page_ref), never its id.
+            session: Type.Optional(Type.String({ maxLength: 1024 })),
           }),
         },
       },
       async (request, reply) => {
-        const { token, session: sessionId } = request.query;
+        const { token, session: pageRef } = request.query;
         if (token !== undefined) {
           const session = await hub.sessionByToken(token);
           if (!session) {
@@ -92,7 +93,7 @@ export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
           pageHeaders(reply, await hub.allowedOrigins(session.project_id));
           return reply.send(connectPage());
         }
-        pageHeaders(reply, sessionId ? await hub.allowedOriginsForSessionId(sessionId) : []);
+        pageHeaders(reply, pageRef ? await hub.allowedOriginsForPageRef(pageRef) : []);
         return reply.send(connectPage());
       },
     );

@@ -3,7 +3,6 @@
  * (never an API key); everything it may see or do is derived from that session: the providers
  * it allows, the account it re-authorizes, the origins that may receive its messages.
  */
-import { timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { AccountService, AuthType } from "../accounts/service.js";
 import * as sessionStore from "../connect-sessions/store.js";
@@ -31,7 +30,12 @@ type SessionRow = sessionStore.ConnectSessionRow;
 
 export interface PageModel {
   session: {
-    id: number;
+    /**
+     * An opaque, unguessable reference to this session's page (its id sealed with the server
+     * key), which the page puts in its address so a reload keeps its framing rules. The
+     * sequential id is never shown: it would let anyone read a project's allowed origins.
+     */
+    page_ref: string;
     status: SessionRow["status"];
     origin_owner_name: string;
     expires_at: string;
@@ -93,8 +97,15 @@ export class HubService {
     return (await this.deps.tenancy.settings(projectId)).allowed_origins;
   }
 
-  /** Origins that may frame the page of a session, looked up by its (non-secret) id. */
-  async allowedOriginsForSessionId(sessionId: number): Promise<string[]> {
+  /** Origins that may frame the page of a session, found by its page reference (see PageModel). */
+  async allowedOriginsForPageRef(pageRef: string): Promise<string[]> {
+    let sessionId: number;
+    try {
+      sessionId = Number(this.deps.secrets.open(pageRef, PAGE_REF_CONTEXT));
+    } catch {
+      return [];
+    }
+    if (!Number.isSafeInteger(sessionId)) return [];
     const session = await sessionStore.findConnectSessionById(this.db, sessionId);
     return session ? this.allowedOrigins(session.project_id) : [];
   }
@@ -108,7 +119,7 @@ export class HubService {
       : undefined;
     return {
       session: {
-        id: session.id,
+        page_ref: this.deps.secrets.seal(String(session.id), PAGE_REF_CONTEXT),
         status: session.status,
         origin_owner_name: session.origin_owner_name,
         expires_at: session.expires_at,
@@ -230,17 +241,22 @@ export class HubService {
     });
     if (!params.state)
       return fail("Something went wrong", "The provider sent no state. Start again from your link.");
-    const state = await stateStore.consumeOAuthState(this.db, hashToken(params.state), this.now());
+    // The browser binding is checked in the statement that consumes the state: a callback
+    // from another browser leaves the state for the browser that started it.
+    const stateHash = hashToken(params.state);
+    const state = browserBinding
+      ? await stateStore.consumeOAuthState(this.db, stateHash, hashToken(browserBinding), this.now())
+      : undefined;
     if (!state) {
+      if (await stateStore.isLiveOAuthState(this.db, stateHash, this.now())) {
+        return fail(
+          "This authorization was started elsewhere",
+          "It must finish in the browser that started it. Start again from your link in this browser.",
+        );
+      }
       return fail(
         "This authorization has expired",
         "It was already used or took too long. Start again from your link.",
-      );
-    }
-    if (!browserBinding || !sameHash(hashToken(browserBinding), state.browser_binding_hash)) {
-      return fail(
-        "This authorization was started elsewhere",
-        "It must finish in the browser that started it. Start again from your link in this browser.",
       );
     }
     const origins = await this.allowedOrigins(state.project_id);
@@ -427,11 +443,7 @@ export class HubService {
   }
 }
 
-function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, "hex");
-  const right = Buffer.from(b, "hex");
-  return left.length === right.length && timingSafeEqual(left, right);
-}
+const PAGE_REF_CONTEXT = "connect_page:session_ref";
 
 function verifierContext(stateHash: string): string {
   return `oauth_state:${stateHash}:code_verifier`;

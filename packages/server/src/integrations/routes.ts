@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { principalOf } from "../http/auth.js";
 import type { RouteContext } from "../http/route-context.js";
-import { errorResponses } from "../http/schema-types.js";
+import { errorResponses, PageQuery, pageOf, slicePage } from "../http/schema-types.js";
 import {
   Integration,
   IntegrationChanges,
@@ -14,7 +14,7 @@ import {
   ProviderSummary,
 } from "./schema.js";
 
-const ERRORS = errorResponses(400, 401, 404, 408, 413, 415, 429, 500);
+const ERRORS = errorResponses(400, 401, 404, 408, 413, 414, 415, 429, 500, 503);
 
 export function integrationRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
   const { integrations, projects, catalog } = context;
@@ -29,11 +29,13 @@ export function integrationRoutes(context: RouteContext): FastifyPluginAsyncType
           ...auth,
           operationId: "connect_hub_list_providers",
           summary: "List the provider catalog",
+          description: "Paginated with `page` and `page_size`; a page shorter than `page_size` is the last.",
+          querystring: PageQuery(),
           response: { 200: Type.Array(Type.Ref(ProviderSummary)), ...ERRORS },
         },
       },
-      async () =>
-        catalog.list().map((provider) => ({
+      async (request) =>
+        slicePage(catalog.list(), pageOf(request.query)).map((provider) => ({
           key: provider.key,
           name: provider.name,
           categories: [...provider.categories],
@@ -52,10 +54,13 @@ export function integrationRoutes(context: RouteContext): FastifyPluginAsyncType
           ...auth,
           operationId: "connect_hub_list_integrations",
           summary: "List the project's integrations",
+          description: "Paginated with `page` and `page_size`; a page shorter than `page_size` is the last.",
+          querystring: PageQuery(),
           response: { 200: Type.Array(Type.Ref(Integration)), ...ERRORS },
         },
       },
-      async (request) => integrations.list(principalOf(request).projectId),
+      async (request) =>
+        slicePage(await integrations.list(principalOf(request).projectId), pageOf(request.query)),
     );
 
     app.get(

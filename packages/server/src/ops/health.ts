@@ -31,10 +31,13 @@ export async function healthRoutes(app: FastifyInstance, db: Db): Promise<void> 
         migrationsCurrent = true;
       }
     } catch (error) {
+      // The driver's words (host names, ports, file paths) go to the log, not to the public.
       request.log.warn({ err: error }, "readiness check failed");
       return sendError(
         reply,
-        new ApiError(503, `Not ready: the database is unreachable (${(error as Error).message})`),
+        new ApiError(503, "Not ready: the database is unreachable (see the server log)", {
+          retryAfterSeconds: 2,
+        }),
       );
     }
     return { status: "ready" };

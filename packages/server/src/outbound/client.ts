@@ -41,15 +41,27 @@ export interface OutboundResponse {
 }
 
 const PUBLIC_RANGE = "unicast";
+/** Global unicast IPv6 (2000::/3): outside it are, among others, ::/96 and ::ffff:0:0/96. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR("2000::/3");
 
-/** True for addresses a server may call on the public internet. */
+/**
+ * True for addresses a server may call on the public internet. Every IPv6 form that embeds an
+ * IPv4 address (IPv4-compatible `::7f00:1`, IPv4-mapped `::ffff:`, IPv4-translated, NAT64
+ * 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32) is refused outright: the
+ * network may route it to the embedded address, which could be private.
+ */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  let parsed = ipaddr.parse(address);
-  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  }
-  return parsed.range() === PUBLIC_RANGE;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === "ipv4") return parsed.range() === PUBLIC_RANGE;
+  const v6 = parsed as ipaddr.IPv6;
+  return v6.match(GLOBAL_UNICAST_V6) && v6.range() === PUBLIC_RANGE;
+}
+
+/** `host:port` of a URL, the port always written out: the form of WEBHOOK_ALLOWED_HOSTS. */
+export function hostAndPort(url: URL): string {
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  return `${url.hostname.toLowerCase()}:${port}`;
 }
 
 type LookupCallback = (
@@ -77,10 +89,21 @@ function guardedLookup(hostname: string, options: object, callback: LookupCallba
   });
 }
 
+export interface OutboundPolicy {
+  /**
+   * `host:port` pairs reachable even when private (WEBHOOK_ALLOWED_HOSTS, for webhook
+   * deliveries only): the guard is skipped for exactly these.
+   */
+  readonly allowedHosts?: ReadonlySet<string>;
+}
+
 export class OutboundClient {
   private readonly dispatcher: Agent;
-  /** Unguarded, used only for URLs under `ownSandboxPrefix`. */
-  private readonly ownDispatcher: Agent | undefined;
+  /**
+   * Without the address guard, used only for this server's own sandbox routes and for
+   * allow-listed `host:port` pairs; made on first use.
+   */
+  private unguarded: Agent | undefined;
 
   constructor(readonly options: OutboundOptions) {
     this.dispatcher = new Agent({
@@ -88,10 +111,6 @@ export class OutboundClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
-    this.ownDispatcher =
-      options.ownSandboxPrefix && !options.allowPrivateNetworks
-        ? new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs })
-        : undefined;
   }
 
   /** Whether `target` (already parsed, hence normalised) is one of this server's sandbox routes. */
@@ -103,6 +122,7 @@ export class OutboundClient {
   async request(
     url: string,
     init: Omit<RequestInit, "dispatcher" | "signal" | "redirect"> = {},
+    policy: OutboundPolicy = {},
   ): Promise<OutboundResponse> {
     let target: URL;
     try {
@@ -113,11 +133,13 @@ export class OutboundClient {
     if (target.protocol !== "https:" && target.protocol !== "http:") {
       throw new OutboundRequestError(`unsupported protocol ${target.protocol}`, "bad_url");
     }
-    const own = this.ownDispatcher !== undefined && this.isOwnSandbox(target);
+    const exempt =
+      !this.options.allowPrivateNetworks &&
+      (this.isOwnSandbox(target) || policy.allowedHosts?.has(hostAndPort(target)) === true);
     const literalHost = target.hostname.replace(/^\[|\]$/g, "");
     if (
       !this.options.allowPrivateNetworks &&
-      !own &&
+      !exempt &&
       ipaddr.isValid(literalHost) &&
       !isPublicAddress(literalHost)
     ) {
@@ -130,7 +152,7 @@ export class OutboundClient {
     try {
       const response = await undiciFetch(target, {
         ...init,
-        dispatcher: own ? (this.ownDispatcher as Agent) : this.dispatcher,
+        dispatcher: exempt ? this.unguardedAgent() : this.dispatcher,
         signal,
         redirect: "manual",
       });
@@ -152,8 +174,16 @@ export class OutboundClient {
     }
   }
 
+  private unguardedAgent(): Agent {
+    this.unguarded ??= new Agent({
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+    });
+    return this.unguarded;
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.dispatcher.close(), this.ownDispatcher?.close()]);
+    await Promise.all([this.dispatcher.close(), this.unguarded?.close()]);
   }
 }
 

@@ -156,12 +156,12 @@ function exactOrigin(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new ApiError(400, `allowed_origins: "${value}" is not an origin like https://app.example.com`);
+    throw new ApiError(400, "allowed_origins: each entry must be an origin like https://app.example.com");
   }
   if ((url.protocol !== "https:" && url.protocol !== "http:") || url.origin !== value) {
     throw new ApiError(
       400,
-      `allowed_origins: "${value}" must be an exact origin (scheme://host[:port], no path or trailing slash)`,
+      "allowed_origins: each entry must be an exact origin (scheme://host[:port], no path or trailing slash)",
     );
   }
   return url.origin;

@@ -11,7 +11,7 @@ import { DEFAULT_ORGANIZATION, DEFAULT_PROJECT } from "../tenancy/service.js";
 import { findOrganizationByName, findProjectByName } from "../tenancy/store.js";
 import { systemClock } from "../time.js";
 import { ALL_EVENTS, type WebhookEventType } from "./schema.js";
-import { WebhookService } from "./service.js";
+import { WebhookService, webhookRules } from "./service.js";
 
 interface ProjectOptions {
   project: string;
@@ -43,7 +43,7 @@ export function addWebhookCommands(program: Command, withDatabase: WithDatabase)
           db.kysely,
           loadSecretBox(config, (message) => process.stderr.write(`${message}\n`)),
           systemClock,
-          { allowPrivateNetworks: config.outbound.allowPrivateNetworks },
+          webhookRules(config, db.dialect),
         );
         await action(
           service,

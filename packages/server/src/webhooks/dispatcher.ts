@@ -148,11 +148,15 @@ export class WebhookDispatcher {
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
     try {
-      const response = await this.outbound.request(endpoint.url, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json", "user-agent": USER_AGENT },
-        body: event.payload,
-      });
+      const response = await this.outbound.request(
+        endpoint.url,
+        {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json", "user-agent": USER_AGENT },
+          body: event.payload,
+        },
+        { allowedHosts: this.config.allowedHosts },
+      );
       const ok = response.status >= 200 && response.status < 300;
       const retryAfterMs =
         response.status === 429 || response.status === 503

@@ -3,11 +3,13 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { principalOf } from "../http/auth.js";
 import type { RouteContext } from "../http/route-context.js";
-import { errorResponses } from "../http/schema-types.js";
+import { errorResponses, pageOf } from "../http/schema-types.js";
 import {
+  ATTEMPTS_PAGE_SIZE,
   AttemptsQuery,
   DeliveryIdParams,
   EndpointIdParams,
+  EndpointsQuery,
   RotateSecret,
   WebhookAttempt,
   WebhookDelivery,
@@ -17,7 +19,8 @@ import {
   WebhookEndpointWithSecret,
 } from "./schema.js";
 
-const ERRORS = errorResponses(400, 401, 404, 408, 413, 415, 429, 500);
+const ERRORS = errorResponses(400, 401, 404, 408, 413, 414, 415, 429, 500, 503);
+const PAGINATED = "Paginated with `page` and `page_size`; a page shorter than `page_size` is the last.";
 const VERIFY_HINT =
   "Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify them with the SDK's `verifyWebhook` or the `standardwebhooks` package and this secret.";
 
@@ -34,9 +37,9 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
           ...auth,
           operationId: "connect_hub_create_webhook_endpoint",
           summary: "Register a webhook endpoint",
-          description: `Answers 201 with the endpoint and its signing secret, shown only here. The URL must be http(s) on a public host. ${VERIFY_HINT}`,
+          description: `Answers 201 with the endpoint and its signing secret, shown only here. The URL must be http(s) on a public host (or a \`host:port\` listed in WEBHOOK_ALLOWED_HOSTS). A project has at most WEBHOOK_MAX_ENDPOINTS endpoints (default 20; 409 past it), and registering a URL the project already has answers 409. ${VERIFY_HINT}`,
           body: WebhookEndpointCreate,
-          response: { 201: Type.Ref(WebhookEndpointWithSecret), ...ERRORS },
+          response: { 201: Type.Ref(WebhookEndpointWithSecret), ...errorResponses(409), ...ERRORS },
         },
       },
       async (request, reply) => {
@@ -52,10 +55,12 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
           ...auth,
           operationId: "connect_hub_list_webhook_endpoints",
           summary: "List the project's webhook endpoints",
+          description: `Oldest first. ${PAGINATED}`,
+          querystring: EndpointsQuery,
           response: { 200: Type.Array(Type.Ref(WebhookEndpoint)), ...ERRORS },
         },
       },
-      async (request) => webhooks.list(principalOf(request).projectId),
+      async (request) => webhooks.list(principalOf(request).projectId, pageOf(request.query)),
     );
 
     app.get(
@@ -83,7 +88,7 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
             "`enabled: true` re-enables an endpoint that was disabled for failing: its failure record is cleared and its pending deliveries are sent again.",
           params: EndpointIdParams,
           body: WebhookEndpointChanges,
-          response: { 200: Type.Ref(WebhookEndpoint), ...ERRORS },
+          response: { 200: Type.Ref(WebhookEndpoint), ...errorResponses(409), ...ERRORS },
         },
       },
       async (request) => webhooks.update(principalOf(request).projectId, request.params.id, request.body),
@@ -137,14 +142,21 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
           ...auth,
           operationId: "connect_hub_list_webhook_attempts",
           summary: "List an endpoint's recent delivery attempts",
-          description: "Newest first: status code (null when no answer came), latency and error of each.",
+          description: `Newest first: status code (null when no answer came), latency and error of each. ${PAGINATED} (\`limit\` is the former name of \`page_size\`.)`,
           params: EndpointIdParams,
           querystring: AttemptsQuery,
           response: { 200: Type.Array(Type.Ref(WebhookAttempt)), ...ERRORS },
         },
       },
       async (request) =>
-        webhooks.attempts(principalOf(request).projectId, request.params.id, request.query.limit),
+        webhooks.attempts(
+          principalOf(request).projectId,
+          request.params.id,
+          pageOf(
+            { ...request.query, page_size: request.query.limit ?? request.query.page_size },
+            ATTEMPTS_PAGE_SIZE,
+          ),
+        ),
     );
 
     app.post(

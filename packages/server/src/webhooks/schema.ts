@@ -6,7 +6,7 @@ import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { LinkedAccount } from "../accounts/schema.js";
 import type { OrganizationIdType } from "../config.js";
 import { connectSessionSchemas } from "../connect-sessions/schema.js";
-import { Nullable, StringEnum, Timestamp } from "../http/schema-types.js";
+import { MAX_PAGE_SIZE, Nullable, PageQuery, StringEnum, Timestamp } from "../http/schema-types.js";
 
 export const WEBHOOK_EVENT_TYPES = [
   "account.created",
@@ -137,9 +137,14 @@ export const WebhookDelivery = Type.Object(
 
 export const EndpointIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 export const DeliveryIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+export const ATTEMPTS_PAGE_SIZE = 50;
 export const AttemptsQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  ...PageQuery(ATTEMPTS_PAGE_SIZE).properties,
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: "Deprecated: use page_size." }),
+  ),
 });
+export const EndpointsQuery = PageQuery();
 
 /** Response schemas referenced by `$ref`: registered once, at the root of the app. */
 export const WEBHOOK_SHARED_SCHEMAS = [

@@ -4,14 +4,18 @@
  */
 import ipaddr from "ipaddr.js";
 import type { Kysely } from "kysely";
+import type { Config } from "../config.js";
 import type { SecretBox } from "../crypto/secrets.js";
 import { randomId } from "../crypto/tokens.js";
+import type { DialectName } from "../db/dialect.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
-import { isPublicAddress } from "../outbound/client.js";
+import type { Page } from "../http/schema-types.js";
+import { hostAndPort, isPublicAddress } from "../outbound/client.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
 import {
   ALL_EVENTS,
+  ATTEMPTS_PAGE_SIZE,
   DEFAULT_ROTATION_OVERLAP_SECONDS,
   WEBHOOK_EVENT_TYPES,
   type WebhookEndpointChanges,
@@ -52,41 +56,70 @@ export interface WebhookAttemptView {
 
 export const secretContext = (endpointId: string) => `webhook_endpoint:${endpointId}:signing_secret`;
 
+/** Which endpoint URLs may be registered, and how many per project. */
+export interface WebhookRules {
+  readonly dialect: DialectName;
+  readonly allowPrivateNetworks: boolean;
+  readonly allowedHosts: ReadonlySet<string>;
+  readonly maxEndpointsPerProject: number;
+}
+
+export function webhookRules(config: Config, dialect: DialectName): WebhookRules {
+  return {
+    dialect,
+    allowPrivateNetworks: config.outbound.allowPrivateNetworks,
+    allowedHosts: config.webhooks.allowedHosts,
+    maxEndpointsPerProject: config.webhooks.maxEndpointsPerProject,
+  };
+}
+
 export class WebhookService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly secrets: SecretBox,
     private readonly clock: Clock,
-    private readonly options: { allowPrivateNetworks: boolean },
+    private readonly rules: WebhookRules,
   ) {}
 
   async create(projectId: string, input: WebhookEndpointCreate): Promise<WebhookEndpointWithSecretView> {
-    const url = checkEndpointUrl(input.url, this.options.allowPrivateNetworks);
+    const url = checkEndpointUrl(input.url, this.rules);
     if (input.events) checkEventTypes(input.events);
     const id = randomId("whe_");
     const secret = generateSigningSecret();
     const now = this.now();
-    await store.insertEndpoint(this.db, {
-      id,
-      project_id: projectId,
-      url,
-      description: input.description ?? null,
-      event_types: JSON.stringify(input.events ?? [ALL_EVENTS]),
-      enabled: input.enabled === false ? 0 : 1,
-      disabled_reason: input.enabled === false ? "disabled by request" : null,
-      secret_sealed: this.secrets.seal(secret, secretContext(id)),
-      previous_secret_sealed: null,
-      previous_secret_expires_at: null,
-      consecutive_failures: 0,
-      failing_since: null,
-      created_at: now,
-      updated_at: now,
+    await this.db.transaction().execute(async (trx) => {
+      await store.lockProjectEndpoints(trx, this.rules.dialect, projectId);
+      await this.refuseDuplicate(trx, projectId, url);
+      const limit = this.rules.maxEndpointsPerProject;
+      if ((await store.countEndpoints(trx, projectId)) >= limit) {
+        throw new ApiError(
+          409,
+          `The project already has ${limit} webhook endpoints, the most allowed (WEBHOOK_MAX_ENDPOINTS): delete one, or give one endpoint several events`,
+        );
+      }
+      await store.insertEndpoint(trx, {
+        id,
+        project_id: projectId,
+        url,
+        description: input.description ?? null,
+        event_types: JSON.stringify(input.events ?? [ALL_EVENTS]),
+        enabled: input.enabled === false ? 0 : 1,
+        disabled_reason: input.enabled === false ? "disabled by request" : null,
+        secret_sealed: this.secrets.seal(secret, secretContext(id)),
+        previous_secret_sealed: null,
+        previous_secret_expires_at: null,
+        consecutive_failures: 0,
+        failing_since: null,
+        created_at: now,
+        updated_at: now,
+      });
     });
     return { ...(await this.get(projectId, id)), secret };
   }
 
-  async list(projectId: string): Promise<WebhookEndpointView[]> {
-    const rows = await store.listEndpoints(this.db, projectId);
+  /** The project's endpoints, oldest first: one page of them, or all (for the CLI). */
+  async list(projectId: string, page?: Page): Promise<WebhookEndpointView[]> {
+    const rows = await store.listEndpoints(this.db, projectId, page);
     return rows.map((row) => endpointView(row, this.clock()));
   }
 
@@ -101,11 +134,14 @@ export class WebhookService {
     changes: WebhookEndpointChanges,
   ): Promise<WebhookEndpointView> {
     await this.db.transaction().execute(async (trx) => {
+      if (changes.url !== undefined) await store.lockProjectEndpoints(trx, this.rules.dialect, projectId);
       const row = await this.findOrThrow(trx, projectId, endpointId);
       const now = this.now();
       const next: Parameters<typeof store.updateEndpoint>[3] = { updated_at: now };
-      if (changes.url !== undefined)
-        next.url = checkEndpointUrl(changes.url, this.options.allowPrivateNetworks);
+      if (changes.url !== undefined) {
+        next.url = checkEndpointUrl(changes.url, this.rules);
+        await this.refuseDuplicate(trx, projectId, next.url, endpointId);
+      }
       if (changes.events !== undefined) next.event_types = JSON.stringify(checkEventTypes(changes.events));
       if (changes.description !== undefined) next.description = changes.description;
       if (changes.enabled === false && row.enabled === 1) {
@@ -158,9 +194,14 @@ export class WebhookService {
   }
 
   /** The endpoint's most recent attempts, newest first. */
-  async attempts(projectId: string, endpointId: string, limit = 50): Promise<WebhookAttemptView[]> {
+  async attempts(
+    projectId: string,
+    endpointId: string,
+    page: Page | number = ATTEMPTS_PAGE_SIZE,
+  ): Promise<WebhookAttemptView[]> {
     await this.findOrThrow(this.db, projectId, endpointId);
-    const rows = await store.listAttempts(this.db, projectId, endpointId, limit);
+    const window = typeof page === "number" ? { offset: 0, limit: page } : page;
+    const rows = await store.listAttempts(this.db, projectId, endpointId, window);
     return rows.map((row) => ({
       id: row.id,
       delivery_id: row.delivery_id,
@@ -186,6 +227,21 @@ export class WebhookService {
       await store.replayDelivery(trx, projectId, deliveryId, this.now());
       return (await store.findDelivery(trx, projectId, deliveryId)) as store.WebhookDeliveryRow;
     });
+  }
+
+  private async refuseDuplicate(
+    db: Kysely<Database>,
+    projectId: string,
+    url: string,
+    exceptId?: string,
+  ): Promise<void> {
+    const existing = await store.findEndpointIdByUrl(db, projectId, url, exceptId);
+    if (existing) {
+      throw new ApiError(
+        409,
+        `Endpoint ${existing} already has this URL: change its events instead of adding another`,
+      );
+    }
   }
 
   private async findOrThrow(
@@ -238,37 +294,40 @@ function checkEventTypes(types: readonly string[]): string[] {
   const known: readonly string[] = [ALL_EVENTS, ...WEBHOOK_EVENT_TYPES];
   const unknown = types.filter((type) => !known.includes(type));
   if (unknown.length || types.length === 0) {
-    throw new ApiError(
-      400,
-      `events must be some of: ${known.join(", ")} (got ${unknown.join(", ") || "none"})`,
-    );
+    throw new ApiError(400, `events must be some of: ${known.join(", ")}`);
   }
   return [...new Set(types)];
 }
 
 /**
- * An endpoint URL must be http(s) without credentials, and (unless OUTBOUND_ALLOW_PRIVATE_NETWORKS)
- * must not name a private, loopback, link-local or metadata address literally. Names that
- * resolve to such addresses are refused at send time by the outbound client's guard.
+ * An endpoint URL must be http(s) without credentials, and (unless OUTBOUND_ALLOW_PRIVATE_NETWORKS,
+ * or its `host:port` is in WEBHOOK_ALLOWED_HOSTS) must not name a private, loopback,
+ * link-local or metadata address literally. Names that resolve to such addresses are refused
+ * at send time by the outbound client's guard. Messages never repeat the URL: it may hold a
+ * secret, and refusals are logged.
  */
-export function checkEndpointUrl(raw: string, allowPrivateNetworks: boolean): string {
+export function checkEndpointUrl(
+  raw: string,
+  rules: Pick<WebhookRules, "allowPrivateNetworks" | "allowedHosts">,
+): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ApiError(400, `url: "${raw}" is not an absolute URL`);
+    throw new ApiError(400, "url is not an absolute URL such as https://example.com/webhooks");
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ApiError(400, `url must use http or https (got ${url.protocol})`);
+    throw new ApiError(400, "url must use http or https");
   }
   if (url.username || url.password) throw new ApiError(400, "url must not carry a user name or password");
   const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
   const literalPrivate = ipaddr.isValid(host) && !isPublicAddress(host);
   const localName = host === "localhost" || host.endsWith(".localhost");
-  if (!allowPrivateNetworks && (literalPrivate || localName)) {
+  const allowed = rules.allowPrivateNetworks || rules.allowedHosts.has(hostAndPort(url));
+  if (!allowed && (literalPrivate || localName)) {
     throw new ApiError(
       400,
-      `url must point to a public host: ${host} is a private, loopback or reserved address`,
+      `url must point to a public host: ${host} is a private, loopback or reserved address. To deliver to a local receiver, list it in WEBHOOK_ALLOWED_HOSTS (e.g. WEBHOOK_ALLOWED_HOSTS=${hostAndPort(url)})`,
     );
   }
   return url.toString();

@@ -34,14 +34,58 @@ export async function findEndpoint(
     .executeTakeFirst();
 }
 
-export async function listEndpoints(db: Kysely<Database>, projectId: string): Promise<WebhookEndpointRow[]> {
-  return db
+export async function listEndpoints(
+  db: Kysely<Database>,
+  projectId: string,
+  page?: { offset: number; limit: number },
+): Promise<WebhookEndpointRow[]> {
+  let query = db
     .selectFrom("webhook_endpoints")
     .selectAll()
     .where("project_id", "=", projectId)
     .orderBy("created_at")
-    .orderBy("id")
-    .execute();
+    .orderBy("id");
+  if (page) query = query.limit(page.limit).offset(page.offset);
+  return query.execute();
+}
+
+/**
+ * Serialises the endpoint changes of one project until the transaction ends (PostgreSQL
+ * locks the project's row; SQLite has one writer anyway), so the per-project limit and the
+ * one-endpoint-per-URL rule hold under concurrent requests.
+ */
+export async function lockProjectEndpoints(
+  trx: Kysely<Database>,
+  dialect: DialectName,
+  projectId: string,
+): Promise<void> {
+  if (dialect !== "postgres") return;
+  await trx.selectFrom("projects").select("id").where("id", "=", projectId).forUpdate().execute();
+}
+
+export async function countEndpoints(db: Kysely<Database>, projectId: string): Promise<number> {
+  const row = await db
+    .selectFrom("webhook_endpoints")
+    .select((eb) => eb.fn.countAll<number | string>().as("count"))
+    .where("project_id", "=", projectId)
+    .executeTakeFirst();
+  return Number(row?.count ?? 0);
+}
+
+/** The project's endpoint with this exact (normalised) URL, other than `exceptId`. */
+export async function findEndpointIdByUrl(
+  db: Kysely<Database>,
+  projectId: string,
+  url: string,
+  exceptId?: string,
+): Promise<string | undefined> {
+  let query = db
+    .selectFrom("webhook_endpoints")
+    .select("id")
+    .where("project_id", "=", projectId)
+    .where("url", "=", url);
+  if (exceptId) query = query.where("id", "!=", exceptId);
+  return (await query.limit(1).executeTakeFirst())?.id;
 }
 
 export async function listEnabledEndpoints(
@@ -235,7 +279,7 @@ export async function listAttempts(
   db: Kysely<Database>,
   projectId: string,
   endpointId: string,
-  limit: number,
+  page: { offset: number; limit: number },
 ): Promise<WebhookAttemptRow[]> {
   const rows = await db
     .selectFrom("webhook_attempts")
@@ -243,7 +287,8 @@ export async function listAttempts(
     .where("project_id", "=", projectId)
     .where("endpoint_id", "=", endpointId)
     .orderBy("id", "desc")
-    .limit(limit)
+    .limit(page.limit)
+    .offset(page.offset)
     .execute();
   return rows.map((row) => ({ ...row, id: Number(row.id), delivery_id: Number(row.delivery_id) }));
 }

@@ -104,7 +104,9 @@ describe.skipIf(!chromiumAvailable)("the connect page", () => {
     await page.goto(session.auth_link_url);
     await page.getByRole("heading", { name: "Connect your account" }).waitFor();
     expect(page.url()).not.toContain("token=");
-    expect(page.url()).toBe(`${hub.config.publicUrl}/connect?session=${session.id}`);
+    // The address keeps an opaque page reference, never the session's sequential id.
+    expect(page.url()).toMatch(new RegExp(`^${hub.config.publicUrl}/connect\\?session=v1\\.`));
+    expect(new URL(page.url()).searchParams.get("session")).not.toBe(String(session.id));
     await screenshot(page, "connect-picker");
     expect(await page.locator("button.provider").count()).toBe(3);
 
