@@ -32,7 +32,7 @@ for (const target of TEST_DIALECTS) {
     beforeAll(async () => {
       source = await startTestServer({ env: { ENCRYPTION_KEY: TEST_ENCRYPTION_KEY } });
       apiKey = await source.createApiKey("movers", "org-moved");
-      await adminRequest(source, apiKey, "PUT", "/integrations/ashby", {});
+      await adminRequest(source, apiKey, "PUT", "/integrations/ashby", { verify_credentials: false });
       accountId = await connectApiKeyAccount(source, apiKey, { origin_owner_id: "moved-account" }, "ashby", {
         api_key: "moved-secret",
       });

@@ -132,7 +132,10 @@ for (const dialect of TEST_DIALECTS) {
       expect((await page(`${attempts}?limit=1`)).map((a) => a.event_id)).toEqual(["evt_4"]);
 
       for (const provider of ["ashby", "bamboohr", "greenhouse"]) {
-        await adminRequest(server, apiKey, "PUT", `/integrations/${provider}`, { enabled: true });
+        await adminRequest(server, apiKey, "PUT", `/integrations/${provider}`, {
+          enabled: true,
+          verify_credentials: false,
+        });
       }
       const all = await page("/integrations");
       expect(all).toHaveLength(3);
@@ -180,7 +183,10 @@ describe("a local webhook receiver on the allow-list, with the outbound guard on
       `WEBHOOK_ALLOWED_HOSTS=127.0.0.1:${otherPort}`,
     );
 
-    await adminRequest(server, apiKey, "PUT", "/integrations/ashby", { enabled: true });
+    await adminRequest(server, apiKey, "PUT", "/integrations/ashby", {
+      enabled: true,
+      verify_credentials: false,
+    });
     await connectApiKeyAccount(server, apiKey);
     const [delivery] = await receiver.waitFor((received) => received.length > 0);
     expect(delivery?.event.type).toBe("account.created");

@@ -107,7 +107,7 @@ describe("webhook endpoints with the outbound guard on", () => {
         .set({ url: receiver.url })
         .where("id", "=", created.body.id as string)
         .execute();
-      await admin("PUT", "/integrations/ashby", {});
+      await admin("PUT", "/integrations/ashby", { verify_credentials: false });
       await connectApiKeyAccount(server, apiKey, { origin_owner_id: "ssrf" });
       let attempts: Array<Record<string, unknown>> = [];
       for (let i = 0; i < 100 && attempts.length === 0; i++) {
@@ -206,7 +206,7 @@ describe("connect-hub webhooks (the CLI)", () => {
       expect(rotated.stdout.trim()).not.toBe(secret);
 
       const apiKey = await server.createApiKey("cli-project");
-      await adminRequest(server, apiKey, "PUT", "/integrations/ashby", {});
+      await adminRequest(server, apiKey, "PUT", "/integrations/ashby", { verify_credentials: false });
       await connectApiKeyAccount(server, apiKey, { origin_owner_id: "cli-owner" });
       await receiver.waitFor((all) => all.length === 1);
       const attempts = await cli(env, "webhooks", "attempts", id, "--project", "cli-project");

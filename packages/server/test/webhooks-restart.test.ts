@@ -42,7 +42,11 @@ async function setUp(server: ServerProcess, env: NodeJS.ProcessEnv) {
   expect(created.code, created.stderr).toBe(0);
   const apiKey = created.stdout.trim();
   const auth = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
-  await fetch(`${server.url}/integrations/ashby`, { method: "PUT", headers: auth, body: "{}" });
+  await fetch(`${server.url}/integrations/ashby`, {
+    method: "PUT",
+    headers: auth,
+    body: JSON.stringify({ verify_credentials: false }),
+  });
   const endpoint = await postJson(`${server.url}/webhooks/endpoints`, { url: receiver.url }, { apiKey });
   expect(endpoint.status).toBe(201);
   return { apiKey, secret: endpoint.body.secret as string };

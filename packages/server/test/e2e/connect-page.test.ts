@@ -53,8 +53,8 @@ beforeAll(async () => {
     clock: () => new Date(Date.now() + clockOffsetMs),
     env: { RATE_LIMIT_PER_MINUTE: "100000" },
   }));
-  await admin("PUT", "/integrations/bamboohr", {});
-  await admin("PUT", "/integrations/ashby", {});
+  await admin("PUT", "/integrations/bamboohr", { verify_credentials: false });
+  await admin("PUT", "/integrations/ashby", { verify_credentials: false });
 
   const embedderPort = await freePort();
   embedder = createServer((_req, res) =>
