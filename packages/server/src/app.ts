@@ -15,9 +15,13 @@ import { AccountService } from "./accounts/service.js";
 import type { Config } from "./config.js";
 import { connectSessionRoutes } from "./connect-sessions/routes.js";
 import { ConnectSessionService } from "./connect-sessions/service.js";
+import { connectorRoutes } from "./connectors/routes.js";
 import { loadSecretBox } from "./crypto/keyring.js";
 import type { SecretBox } from "./crypto/secrets.js";
 import type { Db } from "./db/database.js";
+import { popupRoutes } from "./embed/popup-routes.js";
+import { embedRoutes } from "./embed/routes.js";
+import { EmbedService } from "./embed/service.js";
 import { requireApiKey } from "./http/auth.js";
 import { ApiError, errorBody, errorHandler, sendError } from "./http/errors.js";
 import { loggerOptions, OneLinePerRequest } from "./http/logging.js";
@@ -116,6 +120,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: "Accounts" },
         { name: "Integrations" },
         {
+          name: "Embedded Hub",
+          description:
+            "What StackOne's embeddable component (`@stackone/hub`) calls from the embedding page, with the connect session token.",
+        },
+        { name: "Connectors" },
+        {
           name: "Webhooks",
           description: "Endpoints that hear about accounts and sessions; the events are under `webhooks`.",
         },
@@ -146,6 +156,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     organizationIdType: config.organizationIdType,
     onSessionCreated: metrics.sessionCreated,
   });
+  const hub = new HubService(db.kysely, {
+    catalog,
+    integrations,
+    accounts,
+    tenancy,
+    secrets,
+    tokens,
+    clock,
+    publicUrl: config.publicUrl,
+    events,
+  });
   const context = {
     config,
     catalog,
@@ -154,17 +175,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     credentials: new CredentialService(db.kysely, accounts, integrations, catalog, secrets, tokens, clock),
     integrations,
     projects: tenancy,
-    hub: new HubService(db.kysely, {
-      catalog,
-      integrations,
-      accounts,
-      tenancy,
-      secrets,
-      tokens,
-      clock,
-      publicUrl: config.publicUrl,
-      events,
-    }),
+    hub,
+    embed: new EmbedService(db.kysely, { hub, accounts, secrets, clock, publicUrl: config.publicUrl }),
     webhooks: new WebhookService(db.kysely, secrets, clock, {
       allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     }),
@@ -176,6 +188,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(integrationRoutes(context));
   await app.register(hubRoutes(context));
   await app.register(webhookRoutes(context));
+  await app.register(embedRoutes(context));
+  await app.register(popupRoutes(context));
+  await app.register(connectorRoutes(context));
 
   await healthRoutes(app, db);
 

@@ -4,6 +4,7 @@ import type { CredentialService } from "../accounts/credentials.js";
 import type { AccountService } from "../accounts/service.js";
 import type { Config } from "../config.js";
 import type { ConnectSessionService } from "../connect-sessions/service.js";
+import type { EmbedService } from "../embed/service.js";
 import type { HubService } from "../hub/service.js";
 import type { IntegrationService } from "../integrations/service.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
@@ -19,6 +20,7 @@ export interface RouteContext {
   readonly integrations: IntegrationService;
   readonly projects: TenancyService;
   readonly hub: HubService;
+  readonly embed: EmbedService;
   readonly webhooks: WebhookService;
   readonly apiKeyAuth: onRequestAsyncHookHandler;
 }

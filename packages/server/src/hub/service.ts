@@ -350,6 +350,13 @@ export class HubService {
   }
 
   private async allowedProviders(session: SessionRow): Promise<CatalogProvider[]> {
+    return (await this.allowedIntegrations(session)).map(({ provider }) => provider);
+  }
+
+  /** The integrations a session may connect, following its provider, category and account filters. */
+  async allowedIntegrations(
+    session: SessionRow,
+  ): Promise<Array<{ provider: CatalogProvider; integrationId: string }>> {
     const usable = await this.deps.integrations.usableProviders(session.project_id);
     const categories = session.categories ? (JSON.parse(session.categories) as string[]) : null;
     const reauthorizing = session.account_id
@@ -365,7 +372,7 @@ export class HubService {
         if (categories?.length && !provider.categories.some((c) => categories.includes(c))) return false;
         return true;
       })
-      .map(({ provider }) => provider as CatalogProvider);
+      .map(({ provider, integrationId }) => ({ provider: provider as CatalogProvider, integrationId }));
   }
 
   private async allowedProviderOrThrow(session: SessionRow, providerKey: string): Promise<CatalogProvider> {
