@@ -35,6 +35,14 @@ export function embedRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
   const { embed } = context;
   const cors = hubCors(embed);
   return async (app) => {
+    // The component sends `Content-Type: application/json` on every call, DELETE without a
+    // body included: an empty body is no body here, anything else is parsed as usual.
+    const jsonParser = app.getDefaultJsonParser("error", "error");
+    app.removeContentTypeParser("application/json");
+    app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+      if (body === "") return done(null, undefined);
+      return jsonParser(request, body.toString(), done);
+    });
     app.options("/hub/*", { schema: { hide: true } }, cors.preflight);
     app.addHook("onRequest", async (request, reply) => {
       if (request.method !== "OPTIONS") await cors.check(request, reply);

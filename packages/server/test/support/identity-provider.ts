@@ -111,7 +111,12 @@ export interface HubWithIdentityProvider {
  * its redirect URI), with the test provider in its catalog and enabled for one project.
  */
 export async function startHubWithIdentityProvider(
-  options: { accessTokenTtlSeconds?: number; clock?: Clock; env?: Record<string, string> } = {},
+  options: {
+    accessTokenTtlSeconds?: number;
+    clock?: Clock;
+    env?: Record<string, string>;
+    logStream?: NodeJS.WritableStream;
+  } = {},
 ): Promise<HubWithIdentityProvider> {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
@@ -122,6 +127,7 @@ export async function startHubWithIdentityProvider(
   const hub = await startTestServer({
     port,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.logStream ? { logStream: options.logStream } : {}),
     env: {
       PUBLIC_URL: publicUrl,
       PROVIDERS_DIR: idp.providersDir,
