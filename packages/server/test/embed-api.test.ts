@@ -167,10 +167,11 @@ describe("settings and connectors", () => {
       config.authentication as Record<string, Record<string, { type: string; fields: unknown[] }>>
     ).api_key?.production;
     expect(form?.type).toBe("api_key");
-    const [subdomain, key] = form?.fields as Array<Record<string, unknown>>;
+    const [subdomain, key] = (form?.fields ?? []) as Array<Record<string, unknown>>;
+    const pattern = (subdomain?.validation as { pattern: string } | undefined)?.pattern ?? "";
     expect(subdomain).toMatchObject({ key: "subdomain", type: "text", secret: false, required: true });
-    expect((subdomain?.validation as { pattern: string }).pattern).toMatch(/^\^\(\?:.*\)\$$/);
-    expect(new RegExp((subdomain?.validation as { pattern: string }).pattern).test("acme!")).toBe(false);
+    expect(pattern).toMatch(/^\^\(\?:.*\)\$$/);
+    expect(new RegExp(pattern).test("acme!")).toBe(false);
     expect(key).toMatchObject({ key: "api_key", type: "password", secret: true });
 
     const oauth = await hubCall("GET", `/hub/connectors/${await integrationId(token, TEST_PROVIDER_KEY)}`, {
