@@ -4,8 +4,13 @@
  * field types it renders are used (text, password; ours map onto them), and patterns are sent
  * anchored because it applies them unanchored (`new RegExp(pattern)`).
  */
+
+import { formFields } from "../hub/page-model.js";
+import { secretTail } from "../hub/secret-display.js";
 import type { CatalogProvider } from "../providers/catalog.js";
 import type { ProviderField } from "../providers/schema.js";
+
+export { formFields };
 
 /** Accounts are connected in one environment; the component keys its forms by it. */
 export const ENVIRONMENT = "production";
@@ -73,11 +78,6 @@ export function toHubIntegration(
   };
 }
 
-/** The fields the component asks: the credential form, or the values an OAuth2 redirect needs. */
-export function formFields(provider: CatalogProvider): readonly ProviderField[] {
-  return provider.auth.type === "oauth2" ? (provider.auth.setupFields ?? []) : provider.auth.fields;
-}
-
 export function toHubField(field: ProviderField): HubField {
   return {
     key: field.key,
@@ -118,14 +118,8 @@ export function toHubConnectorConfig(publicUrl: string, provider: CatalogProvide
 }
 
 const REDACTED_PREFIX = "__secretvalue:**redacted**";
-/** Below this length no characters of a secret are shown at all. */
-const MIN_LENGTH_FOR_TAIL = 16;
-const TAIL_LENGTH = 4;
 
-/**
- * A secret as the component shows it in edit mode: masked, with its last four characters when
- * it is long enough that they give nothing useful away.
- */
+/** A secret as the component shows it in edit mode (masked, with the tail of a long one). */
 export function redactSecret(value: string): string {
-  return REDACTED_PREFIX + (value.length >= MIN_LENGTH_FOR_TAIL ? value.slice(-TAIL_LENGTH) : "");
+  return REDACTED_PREFIX + secretTail(value);
 }

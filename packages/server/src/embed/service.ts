@@ -150,7 +150,7 @@ export class EmbedService {
   /**
    * Edit mode's `PATCH`: re-authorizes the session's account with the hosted page's own
    * submission. The component leaves out secrets the user did not edit; those keep their
-   * stored value (only secrets: a cleared plain field stays cleared).
+   * stored value there (only secrets: a cleared plain field stays cleared).
    */
   async updateAccount(
     token: string | undefined,
@@ -167,14 +167,8 @@ export class EmbedService {
     if (provider.auth.type === "oauth2") {
       throw new ApiError(400, `${provider.name} re-authorizes through OAuth2, not a credential form`);
     }
-    const stored = this.storedCredentials(row);
-    const values: Record<string, unknown> = { ...credentials };
-    for (const field of provider.auth.fields) {
-      if (field.secret && !Object.hasOwn(values, field.key) && typeof stored[field.key] === "string") {
-        values[field.key] = stored[field.key];
-      }
-    }
-    return this.deps.hub.connectWithCredentials(token, provider.key, values);
+    // The hosted page's submission keeps a secret the form leaves out.
+    return this.deps.hub.connectWithCredentials(token, provider.key, credentials);
   }
 
   async createAttempt(token: string | undefined): Promise<{ id: string }> {

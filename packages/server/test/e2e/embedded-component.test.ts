@@ -199,4 +199,47 @@ describe.skipIf(!chromiumAvailable)("StackOne's embeddable component against Con
     await screenshot(page, "embedded-stranger-origin");
     expect(await page.getByText("Ashby", { exact: true }).count()).toBe(0);
   });
+
+  it("the hosted page learns from it: re-authorization pre-fills and masks secrets behind Edit", async () => {
+    const accountId = await connectApiKeyAccount(
+      hub,
+      apiKey,
+      { origin_owner_id: "hosted-edit" },
+      "bamboohr",
+      {
+        subdomain: "initech",
+        api_key: "bamboo-hosted-secret-5555",
+      },
+    );
+    const session = await createSession(hub, apiKey, {
+      origin_owner_id: "hosted-edit",
+      account_id: accountId,
+    });
+    await page.goto(session.auth_link_url);
+    await page.getByRole("heading", { name: "Reconnect BambooHR" }).waitFor();
+    expect(await page.getByLabel("Company subdomain").inputValue()).toBe("initech");
+    expect(await page.getByLabel("API key").inputValue()).toBe("••••••••••5555");
+    expect(await page.content()).not.toContain("bamboo-hosted-secret");
+    await screenshot(page, "connect-reauthorize-prefilled");
+
+    // Unedited, the secret keeps its value; the plain value changes.
+    await page.getByLabel("Company subdomain").fill("initrode");
+    await page.getByRole("button", { name: "Connect", exact: true }).click();
+    await page.getByRole("heading", { name: "BambooHR is connected" }).waitFor();
+    const kept = await admin("GET", `/accounts/${accountId}/credentials`);
+    expect(kept.body.credentials).toEqual({ subdomain: "initrode", api_key: "bamboo-hosted-secret-5555" });
+
+    // Edited, the new secret replaces it.
+    const again = await createSession(hub, apiKey, { origin_owner_id: "hosted-edit", account_id: accountId });
+    await page.goto(again.auth_link_url);
+    await page.getByRole("button", { name: "Edit", exact: true }).click();
+    await page.getByLabel("API key").fill("bamboo-hosted-rotated-7777");
+    await page.getByRole("button", { name: "Connect", exact: true }).click();
+    await page.getByRole("heading", { name: "BambooHR is connected" }).waitFor();
+    const rotated = await admin("GET", `/accounts/${accountId}/credentials`);
+    expect(rotated.body.credentials).toEqual({
+      subdomain: "initrode",
+      api_key: "bamboo-hosted-rotated-7777",
+    });
+  });
 });
