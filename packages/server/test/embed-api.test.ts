@@ -341,6 +341,25 @@ describe("connection attempts and the OAuth2 popup", () => {
   });
 });
 
+describe("the OpenAPI document", () => {
+  it("describes every /hub/* route under Embedded Hub, and the connector metadata", async () => {
+    const document = (await (await fetch(`${hub.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { tags?: string[]; description?: string; summary?: string }>>;
+    };
+    const hubOperations = Object.entries(document.paths)
+      .filter(([path]) => path.startsWith("/hub/"))
+      .flatMap(([, operations]) => Object.values(operations));
+    expect(hubOperations).toHaveLength(9);
+    for (const operation of hubOperations) {
+      expect(operation.tags).toEqual(["Embedded Hub"]);
+      expect(operation.summary).toBeTruthy();
+      expect(operation.description).toContain("x-hub-session-token");
+    }
+    expect(document.paths["/connectors/meta"]?.get).toBeDefined();
+    expect(document.paths["/connectors/meta/{provider}"]?.get).toBeDefined();
+  });
+});
+
 describe("bad input", () => {
   it("never answers 500 on the /hub/* routes and the popup", async () => {
     const { token } = await createSession(hub, apiKey);
