@@ -17,9 +17,13 @@ import type { Config } from "./config.js";
 import { connectSessionRoutes } from "./connect-sessions/routes.js";
 import { ConnectSessionService } from "./connect-sessions/service.js";
 import { ConnectionChecker } from "./connections/checker.js";
+import { connectorRoutes } from "./connectors/routes.js";
 import { loadSecretBox } from "./crypto/keyring.js";
 import type { SecretBox } from "./crypto/secrets.js";
 import type { Db } from "./db/database.js";
+import { popupRoutes } from "./embed/popup-routes.js";
+import { embedRoutes } from "./embed/routes.js";
+import { EmbedService } from "./embed/service.js";
 import { requireApiKey } from "./http/auth.js";
 import { AuthFailureLimiter } from "./http/auth-failures.js";
 import { ApiError, errorBody, errorHandler, sendError, toApiError } from "./http/errors.js";
@@ -150,6 +154,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: "Accounts" },
         { name: "Integrations" },
         {
+          name: "Embedded Hub",
+          description:
+            "What StackOne's embeddable component (`@stackone/hub`) calls from the embedding page, with the connect session token.",
+        },
+        { name: "Connectors" },
+        {
           name: "Webhooks",
           description: "Endpoints that hear about accounts and sessions; the events are under `webhooks`.",
         },
@@ -197,6 +207,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     tokens,
     clock,
   );
+  const hub = new HubService(db.kysely, {
+    catalog,
+    integrations,
+    accounts,
+    tenancy,
+    secrets,
+    tokens,
+    checker,
+    clock,
+    publicUrl: config.publicUrl,
+    events,
+  });
   const context = {
     config,
     catalog,
@@ -213,18 +235,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }),
     integrations,
     projects: tenancy,
-    hub: new HubService(db.kysely, {
-      catalog,
-      integrations,
-      accounts,
-      tenancy,
-      secrets,
-      tokens,
-      checker,
-      clock,
-      publicUrl: config.publicUrl,
-      events,
-    }),
+    hub,
+    embed: new EmbedService(db.kysely, { hub, accounts, secrets, clock, publicUrl: config.publicUrl }),
     webhooks: new WebhookService(db.kysely, secrets, clock, webhookRules(config, db.dialect)),
     apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash), authFailures),
   };
@@ -234,6 +246,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(integrationRoutes(context));
   await app.register(hubRoutes(context));
   await app.register(webhookRoutes(context));
+  await app.register(embedRoutes(context));
+  await app.register(popupRoutes(context));
+  await app.register(connectorRoutes(context));
   if (config.sandboxProviders)
     await app.register(sandboxRoutes({ secrets, clock, publicUrl: config.publicUrl }));
 

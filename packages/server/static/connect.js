@@ -23,7 +23,8 @@ const SEARCH_THRESHOLD = 7;
  * @typedef {{key: string, name: string, description: string, categories: string[], logo_url: string,
  *   docs_url: string | null, auth_type: "oauth2" | "api_key" | "basic", fields: Field[]}} Provider
  * @typedef {{session: {page_ref: string, status: string, origin_owner_name: string, expires_at: string,
- *   reauthorizing: {account_id: string, provider: string} | null}, providers: Provider[],
+ *   reauthorizing: {account_id: string, provider: string, setup_information: Record<string, unknown>,
+ *   masked_secrets: Record<string, string>} | null}, providers: Provider[],
  *   allowed_origins: string[]}} PageModel
  * @typedef {{ok: boolean, title: string, message: string, cancelled?: boolean,
  *   account?: {id: string, provider: string}, allowedOrigins: string[]}} CallbackResult
@@ -277,6 +278,9 @@ function showProvider(model, provider, token, canGoBack) {
   const form = /** @type {HTMLFormElement} */ (
     h("form", { novalidate: true, "aria-describedby": "form-error" })
   );
+  // Re-authorizing: the account's plain values are pre-filled and its secrets shown masked
+  // behind "Edit"; a secret not edited is left out of the submission and keeps its value.
+  const prefill = model.session.reauthorizing?.provider === provider.key ? model.session.reauthorizing : null;
   for (const field of provider.fields) {
     const id = `field-${field.key}`;
     const help = field.help_text ? h("small", { id: `${id}-help`, class: "muted" }, [field.help_text]) : null;
@@ -299,10 +303,15 @@ function showProvider(model, provider, token, canGoBack) {
         patterned.setCustomValidity(patterned.value === "" || pattern.test(patterned.value) ? "" : "pattern"),
       );
     }
+    const prefilled = prefill?.setup_information[field.key];
+    if (!field.secret && typeof prefilled === "string")
+      /** @type {HTMLInputElement} */ (input).value = prefilled;
+    const masked = field.secret ? prefill?.masked_secrets[field.key] : undefined;
+    const control = masked ? maskedSecret(id, masked, input) : input;
     form.append(
       h("div", { class: "field" }, [
         h("label", { for: id }, [field.label, field.required ? "" : " (optional)"]),
-        input,
+        control,
         help,
       ]),
     );
@@ -341,13 +350,20 @@ function showProvider(model, provider, token, canGoBack) {
       return;
     }
     submit.setAttribute("disabled", "");
+    // A masked secret has no input of its name: it is sent as null, and keeps its value.
+    /** @type {Record<string, string | null>} */
     const values = Object.fromEntries(
       provider.fields.map((f) => [
         f.key,
-        /** @type {HTMLInputElement} */ (form.elements.namedItem(f.key)).value,
+        /** @type {HTMLInputElement | null} */ (form.elements.namedItem(f.key))?.value ?? null,
       ]),
     );
-    if (isOAuth) return startOAuth(provider, token, values, fail);
+    if (isOAuth) {
+      const setup = Object.fromEntries(
+        Object.entries(values).flatMap(([key, value]) => (value === null ? [] : [[key, value]])),
+      );
+      return startOAuth(provider, token, setup, fail);
+    }
     const { status, json } = await api("/connect/api/credentials", token, { provider: provider.key, values });
     if (status === 201) return showConnected(provider.name, json.account);
     fail(json.message ?? "The account could not be connected. Please try again.");
@@ -369,6 +385,22 @@ function showProvider(model, provider, token, canGoBack) {
     h("p", {}, [cancel]),
   );
   error.setAttribute("tabindex", "-1");
+}
+
+/**
+ * A stored secret, masked and read-only, with an "Edit" button that swaps in the real (empty)
+ * input. Until then the form has no input of that name, so the secret is left out.
+ * @param {string} id @param {string} masked @param {HTMLElement} input
+ */
+function maskedSecret(id, masked, input) {
+  const shown = h("input", { id, type: "text", value: masked, readonly: true, class: "masked" });
+  const edit = h("button", { type: "button", class: "secondary" }, ["Edit"]);
+  const row = h("div", { class: "masked-secret" }, [shown, edit]);
+  edit.addEventListener("click", () => {
+    row.replaceWith(input);
+    input.focus();
+  });
+  return row;
 }
 
 /**

@@ -3,11 +3,14 @@
  * Connect Hub by its base URL alone.
  */
 import { StackOne } from "@stackone/stackone-client-ts";
-import { UnauthorizedResponse } from "@stackone/stackone-client-ts/sdk/models/errors/index.js";
+import {
+  NotFoundResponse,
+  UnauthorizedResponse,
+} from "@stackone/stackone-client-ts/sdk/models/errors/index.js";
 import { ConnectSessionCreateCategories } from "@stackone/stackone-client-ts/sdk/models/shared/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminRequest } from "./support/hub.js";
-import { startTestServer, type TestServer } from "./support/server.js";
+import { basicAuth, startTestServer, type TestServer } from "./support/server.js";
 
 let server: TestServer;
 let client: StackOne;
@@ -80,5 +83,37 @@ describe("StackOne TypeScript SDK 4.28.0 against Connect Hub", () => {
       .createConnectSession({ originOwnerId: "c", originOwnerName: "A" })
       .catch((e) => e);
     expect(failure).toBeInstanceOf(UnauthorizedResponse);
+  });
+
+  it("lists and gets connector metadata, active when the project's integration is ready", async () => {
+    const key = await server.createApiKey("connectors-meta");
+    const admin = new StackOne({
+      serverURL: server.url,
+      security: { username: key, password: "" },
+      retryConfig: { strategy: "none" },
+    });
+    const enabled = await fetch(`${server.url}/integrations/ashby`, {
+      method: "PUT",
+      headers: { authorization: basicAuth(key), "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(enabled.status).toBe(200);
+    const listed = await admin.connectors.listConnectorsMeta({ include: "field_path" });
+    expect(listed.statusCode).toBe(200);
+    const all = listed.classes ?? [];
+    expect(all.length).toBeGreaterThan(10);
+    const ashby = all.find((meta) => meta.provider === "ashby");
+    expect(ashby).toMatchObject({ providerName: "Ashby", category: "ats", active: true, models: {} });
+    expect(ashby?.resources?.images?.logoUrl).toBe(`${server.config.publicUrl}/connect/logos/ashby.svg`);
+    expect(all.find((meta) => meta.provider === "bamboohr")?.active).toBe(false);
+
+    const one = await admin.connectors.getConnectorMeta({ provider: "bamboohr" });
+    expect(one.connectorsMeta).toMatchObject({
+      provider: "bamboohr",
+      providerName: "BambooHR",
+      category: "hris",
+    });
+    const missing = await admin.connectors.getConnectorMeta({ provider: "no-such-provider" }).catch((e) => e);
+    expect(missing).toBeInstanceOf(NotFoundResponse);
   });
 });

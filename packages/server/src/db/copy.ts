@@ -36,6 +36,7 @@ export const COPIED_TABLES: readonly CopiedTable[] = [
   { name: "webhook_events", key: ["id"], autoIncrementId: false },
   { name: "webhook_deliveries", key: ["id"], autoIncrementId: true },
   { name: "webhook_attempts", key: ["id"], autoIncrementId: true },
+  { name: "connection_attempts", key: ["id"], autoIncrementId: false },
 ];
 
 export class CopyError extends Error {

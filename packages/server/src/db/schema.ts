@@ -203,4 +203,21 @@ export interface Database {
   webhook_events: WebhookEventTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  connection_attempts: ConnectionAttemptTable;
+}
+
+/** An OAuth2 popup flow of StackOne's embeddable component (see embed/attempts-store.ts). */
+export interface ConnectionAttemptTable {
+  id: string;
+  project_id: string;
+  session_id: number;
+  status: "pending" | "authenticated" | "error" | "cancelled";
+  state_hash: string | null;
+  redirect_uri: string | null;
+  account_id: string | null;
+  error_code: string | null;
+  error_description: string | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
 }

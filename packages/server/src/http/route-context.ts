@@ -5,6 +5,7 @@ import type { AccountService } from "../accounts/service.js";
 import type { AccountVerificationService } from "../accounts/verification.js";
 import type { Config } from "../config.js";
 import type { ConnectSessionService } from "../connect-sessions/service.js";
+import type { EmbedService } from "../embed/service.js";
 import type { HubService } from "../hub/service.js";
 import type { IntegrationService } from "../integrations/service.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
@@ -21,6 +22,7 @@ export interface RouteContext {
   readonly integrations: IntegrationService;
   readonly projects: TenancyService;
   readonly hub: HubService;
+  readonly embed: EmbedService;
   readonly webhooks: WebhookService;
   readonly apiKeyAuth: onRequestAsyncHookHandler;
 }

@@ -25,8 +25,13 @@ export interface PageProvider {
   fields: PageField[];
 }
 
+/** The fields a provider's form asks: the credential form, or the values an OAuth2 redirect needs. */
+export function formFields(provider: CatalogProvider): readonly ProviderField[] {
+  return provider.auth.type === "oauth2" ? (provider.auth.setupFields ?? []) : provider.auth.fields;
+}
+
 export function toPageProvider(provider: CatalogProvider): PageProvider {
-  const fields = provider.auth.type === "oauth2" ? (provider.auth.setupFields ?? []) : provider.auth.fields;
+  const fields = formFields(provider);
   return {
     key: provider.key,
     name: provider.name,

@@ -8,12 +8,12 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import { parse as parseCookies, serialize as serializeCookie } from "cookie";
+import { parse as parseCookies } from "cookie";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
 import { ApiError } from "../http/errors.js";
 import type { RouteContext } from "../http/route-context.js";
-import { OAUTH_STATE_TTL_SECONDS } from "./service.js";
+import { BINDING_COOKIE, BINDING_PATTERN, bindingCookie } from "./browser-binding.js";
 import { callbackPage, connectPage, messagePage } from "./views.js";
 
 const ASSETS = new Map(
@@ -25,9 +25,6 @@ const ASSETS = new Map(
     { type: type as string, body: readFileSync(new URL(`../../static/${file}`, import.meta.url)) },
   ]),
 );
-
-const BINDING_COOKIE = "connect_hub_oauth";
-const BINDING_PATTERN = /^chb_[A-Za-z0-9_-]{43}$/;
 
 export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
   const { hub, catalog, config } = context;
@@ -121,11 +118,15 @@ export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const provider = catalog.get(request.params.file.replace(/\.svg$/, ""));
         if (!provider) throw new ApiError(404, "No such logo");
-        return reply
-          .type("image/svg+xml")
-          .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-          .header("cache-control", "public, max-age=86400")
-          .send(await readFile(provider.logoPath));
+        return (
+          reply
+            .type("image/svg+xml")
+            .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+            // An <img> on the page embedding StackOne's component loads it from another origin.
+            .header("cross-origin-resource-policy", "cross-origin")
+            .header("cache-control", "public, max-age=86400")
+            .send(await readFile(provider.logoPath))
+        );
       },
     );
 
@@ -184,16 +185,7 @@ export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
           request.body.setup_values ?? {},
           binding,
         );
-        reply.header(
-          "set-cookie",
-          serializeCookie(BINDING_COOKIE, binding, {
-            httpOnly: true,
-            secure: secureCookies,
-            sameSite: "lax",
-            path: "/connect/oauth",
-            maxAge: OAUTH_STATE_TTL_SECONDS,
-          }),
-        );
+        reply.header("set-cookie", bindingCookie(binding, secureCookies));
         return reply
           .code(201)
           .header("cache-control", "no-store")
@@ -221,6 +213,9 @@ export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
           { ...request.query, all: request.query as Record<string, unknown> },
           binding,
         );
+        // A flow started by the embeddable component's popup goes back where it asked to.
+        const popupReturn = await context.embed.recordOAuthOutcome(request.query.state, outcome);
+        if (popupReturn) return reply.header("cache-control", "no-store").redirect(popupReturn, 303);
         pageHeaders(reply, []);
         if (outcome.ok) {
           return reply.send(

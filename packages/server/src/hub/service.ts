@@ -4,7 +4,8 @@
  * it allows, the account it re-authorizes, the origins that may receive its messages.
  */
 import type { Kysely } from "kysely";
-import type { AccountService, AuthType } from "../accounts/service.js";
+import { type AccountService, type AuthType, credentialsContext } from "../accounts/service.js";
+import type { LinkedAccountRow } from "../accounts/store.js";
 import * as sessionStore from "../connect-sessions/store.js";
 import { ConnectionCheckError, type ConnectionChecker } from "../connections/checker.js";
 import type { SecretBox } from "../crypto/secrets.js";
@@ -22,7 +23,8 @@ import type { TenancyService } from "../tenancy/service.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
 import type { WebhookOutbox } from "../webhooks/outbox.js";
 import { checkFieldValues } from "./forms.js";
-import { type PageProvider, toPageProvider } from "./page-model.js";
+import { formFields, type PageProvider, toPageProvider } from "./page-model.js";
+import { maskSecret } from "./secret-display.js";
 
 export const OAUTH_STATE_TTL_SECONDS = 600;
 
@@ -39,7 +41,14 @@ export interface PageModel {
     status: SessionRow["status"];
     origin_owner_name: string;
     expires_at: string;
-    reauthorizing: { account_id: string; provider: string } | null;
+    reauthorizing: {
+      account_id: string;
+      provider: string;
+      /** The account's non-secret values, to pre-fill the form. */
+      setup_information: Record<string, unknown>;
+      /** Its secrets, masked for display; a secret left out of the form keeps its value. */
+      masked_secrets: Record<string, string>;
+    } | null;
   };
   providers: PageProvider[];
   allowed_origins: string[];
@@ -123,9 +132,7 @@ export class HubService {
         status: session.status,
         origin_owner_name: session.origin_owner_name,
         expires_at: session.expires_at,
-        reauthorizing: reauthorizing
-          ? { account_id: reauthorizing.id, provider: reauthorizing.provider }
-          : null,
+        reauthorizing: reauthorizing ? this.reauthorizationPrefill(reauthorizing) : null,
       },
       providers: (await this.allowedProviders(session)).map(toPageProvider),
       allowed_origins: await this.allowedOrigins(session.project_id),
@@ -146,7 +153,10 @@ export class HubService {
     if (provider.auth.type === "oauth2") {
       throw new ApiError(400, `${provider.name} connects with OAuth2, not a credential form`);
     }
-    const checked = checkFieldValues(provider.auth.fields, values);
+    const checked = checkFieldValues(
+      provider.auth.fields,
+      await this.withStoredSecrets(session, provider, values),
+    );
     const setupInformation = Object.fromEntries(
       provider.auth.fields
         .filter((f) => !f.secret && checked[f.key] !== undefined)
@@ -354,6 +364,61 @@ export class HubService {
     await this.deps.checker.verifyOrThrow(provider, values);
   }
 
+  /** What the form of a re-authorization shows: plain values pre-filled, secrets masked. */
+  private reauthorizationPrefill(
+    account: LinkedAccountRow,
+  ): NonNullable<PageModel["session"]["reauthorizing"]> {
+    const provider = this.deps.catalog.get(account.provider);
+    const fields = provider ? formFields(provider) : [];
+    const stored = this.storedCredentials(account);
+    const masked_secrets: Record<string, string> = {};
+    for (const field of fields) {
+      const value = stored[field.key];
+      if (field.secret && typeof value === "string" && value !== "")
+        masked_secrets[field.key] = maskSecret(value);
+    }
+    return {
+      account_id: account.id,
+      provider: account.provider,
+      setup_information: account.setup_information
+        ? (JSON.parse(account.setup_information) as Record<string, unknown>)
+        : {},
+      masked_secrets,
+    };
+  }
+
+  /**
+   * Re-authorizing an account, a secret the form leaves out (the user did not edit it) keeps
+   * its stored value; everything else comes from the form as given.
+   */
+  private async withStoredSecrets(
+    session: SessionRow,
+    provider: CatalogProvider,
+    values: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    if (!session.account_id || provider.auth.type === "oauth2") return values;
+    const account = await this.deps.accounts
+      .findOrThrow(this.db, session.project_id, session.account_id)
+      .catch(() => undefined);
+    if (account?.provider !== provider.key) return values;
+    const stored = this.storedCredentials(account);
+    const merged = { ...values };
+    for (const field of provider.auth.fields) {
+      const given = Object.hasOwn(values, field.key) ? values[field.key] : undefined;
+      if (field.secret && (given === undefined || given === null) && typeof stored[field.key] === "string") {
+        merged[field.key] = stored[field.key];
+      }
+    }
+    return merged;
+  }
+
+  private storedCredentials(account: LinkedAccountRow): Record<string, unknown> {
+    return this.deps.secrets.openJson<Record<string, unknown>>(
+      account.credentials_sealed,
+      credentialsContext(account.id),
+    );
+  }
+
   private async complete(
     session: SessionRow,
     providerKey: string,
@@ -401,6 +466,13 @@ export class HubService {
   }
 
   private async allowedProviders(session: SessionRow): Promise<CatalogProvider[]> {
+    return (await this.allowedIntegrations(session)).map(({ provider }) => provider);
+  }
+
+  /** The integrations a session may connect, following its provider, category and account filters. */
+  async allowedIntegrations(
+    session: SessionRow,
+  ): Promise<Array<{ provider: CatalogProvider; integrationId: string }>> {
     const usable = await this.deps.integrations.usableProviders(session.project_id);
     const categories = session.categories ? (JSON.parse(session.categories) as string[]) : null;
     const reauthorizing = session.account_id
@@ -416,7 +488,7 @@ export class HubService {
         if (categories?.length && !provider.categories.some((c) => categories.includes(c))) return false;
         return true;
       })
-      .map(({ provider }) => provider as CatalogProvider);
+      .map(({ provider, integrationId }) => ({ provider: provider as CatalogProvider, integrationId }));
   }
 
   private async allowedProviderOrThrow(session: SessionRow, providerKey: string): Promise<CatalogProvider> {

@@ -16,6 +16,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { SweeperConfig } from "../config.js";
 import * as sessions from "../connect-sessions/store.js";
 import type { Db } from "../db/database.js";
+import * as attempts from "../embed/attempts-store.js";
 import * as idempotency from "../idempotency/store.js";
 import * as oauthStates from "../oauth/store.js";
 import { addSeconds, type Clock, isoTimestamp, systemClock } from "../time.js";
@@ -75,6 +76,16 @@ export function sweepTasks(
       name: "delete_expired_oauth_states",
       sweepBatch: (db, now, limit) =>
         oauthStates.deleteExpiredOAuthStates(db.kysely, db.dialect, isoTimestamp(now), limit),
+    },
+    {
+      name: "delete_expired_connection_attempts",
+      sweepBatch: (db, now, limit) =>
+        attempts.deleteExpiredConnectionAttempts(
+          db.kysely,
+          db.dialect,
+          isoTimestamp(addSeconds(now, -3600)),
+          limit,
+        ),
     },
     {
       name: "delete_old_webhook_deliveries",

@@ -224,3 +224,18 @@ export async function updateAllowedOrigins(
     .where("id", "=", projectId)
     .execute();
 }
+
+/**
+ * Whether any project lists an origin among its allowed origins: what a CORS preflight, which
+ * carries no token, can be told. A LIKE narrows the rows (an origin holds no `%` or backslash; a `_`
+ * only widens the match); the exact match is made on the parsed JSON.
+ */
+export async function someProjectAllowsOrigin(db: Kysely<Database>, origin: string): Promise<boolean> {
+  const rows = await db
+    .selectFrom("projects")
+    .select("allowed_origins")
+    .where("allowed_origins", "like", `%${JSON.stringify(origin)}%`)
+    .limit(50)
+    .execute();
+  return rows.some((row) => (JSON.parse(row.allowed_origins) as string[]).includes(origin));
+}

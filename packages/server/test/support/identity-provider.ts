@@ -147,6 +147,7 @@ export async function startHubWithIdentityProvider(
     idp?: IdentityProviderExtras;
     /** More operator folders (provider simulators) beside the identity provider's. */
     providersDirs?: string[];
+    logStream?: NodeJS.WritableStream;
   } = {},
 ): Promise<HubWithIdentityProvider> {
   const port = await freePort();
@@ -159,6 +160,7 @@ export async function startHubWithIdentityProvider(
   const hub = await startTestServer({
     port,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.logStream ? { logStream: options.logStream } : {}),
     env: {
       PUBLIC_URL: publicUrl,
       PROVIDERS_DIR: [idp.providersDir, ...(options.providersDirs ?? [])].join(","),
