@@ -104,10 +104,11 @@ export async function startBaseline(bodyBytes: number): Promise<RunningServer> {
 export async function startHub(
   databaseUrl: string,
   extraEnv: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
 ): Promise<RunningServer> {
   const port = await freePort();
   return startPinned(
-    [HUB_BIN, "serve"],
+    [...nodeArgs, HUB_BIN, "serve"],
     {
       ...process.env,
       DATABASE_URL: databaseUrl,
