@@ -145,7 +145,7 @@ export interface PieceProfile {
   /** Server CPU time (user + system) per request over the measured window. */
   cpuMicrosPerRequest: number;
   pieces: Record<Piece, number>;
-  /** Per request CPU with LOG_LEVEL=warn (the request log off), measured the same way. */
+  /** Per request CPU with LOG_LEVEL=warn (the request log off), measured the same way; NaN in a quick run. */
   cpuMicrosPerRequestWithoutLog: number;
   /** The bare node:http baseline's CPU per request, measured the same way. */
   baselineCpuMicrosPerRequest: number;
@@ -161,6 +161,8 @@ interface ProfileOptions {
   work: string;
   /** Body size of each endpoint's answer, for the baseline. */
   responseBytes: Record<PieceProfile["endpoint"], number>;
+  /** A smoke run: totals from the profiled run itself, no LOG_LEVEL=warn run. */
+  quick?: boolean;
 }
 
 async function profiledRun(
@@ -214,8 +216,10 @@ export async function profilePieces(
   for (const endpoint of ["create", "authenticate"] as const) {
     // The profiler costs CPU itself: it gives the shares, an unprofiled run the total.
     const profiled = await profiledRun(database, endpoint, options, "hub profiled");
-    const all = await profiledRun(database, endpoint, options, "hub");
-    const quiet = await profiledRun(database, endpoint, options, "hub without log");
+    const all = options.quick ? profiled : await profiledRun(database, endpoint, options, "hub");
+    const quiet = options.quick
+      ? undefined
+      : await profiledRun(database, endpoint, options, "hub without log");
     const baseline = await profiledRun(database, endpoint, options, "baseline");
     profiles.push({
       endpoint,
@@ -224,7 +228,7 @@ export async function profilePieces(
       pieces: profiled.profile
         ? chargeSamples(profiled.profile, profiled.window, all.cpuMicrosPerRequest)
         : (Object.fromEntries(PIECES.map((p) => [p, Number.NaN])) as Record<Piece, number>),
-      cpuMicrosPerRequestWithoutLog: quiet.cpuMicrosPerRequest,
+      cpuMicrosPerRequestWithoutLog: quiet?.cpuMicrosPerRequest ?? Number.NaN,
       baselineCpuMicrosPerRequest: baseline.cpuMicrosPerRequest,
     });
   }
@@ -232,28 +236,26 @@ export async function profilePieces(
 }
 
 export function printProfile(profiles: PieceProfile[]): void {
-  const width = Math.max(...PIECES.map((p) => p.length)) + 2;
+  const width = Math.max(...PIECES.map((p) => p.length)) + 4;
   const lines = [
     "",
     "where a request's CPU time goes (SQLite, every default on; µs of server CPU per request):",
     `${"".padEnd(width)}${profiles.map((p) => p.endpoint.padStart(14)).join("")}`,
   ];
-  for (const piece of PIECES) {
+  const row = (label: string, value: (p: PieceProfile) => number, digits = 1) =>
     lines.push(
-      `${`  ${piece}`.padEnd(width)}${profiles.map((p) => p.pieces[piece].toFixed(1).padStart(14)).join("")}`,
+      `${`  ${label}`.padEnd(width)}${profiles
+        .map((p) => (Number.isNaN(value(p)) ? "-" : value(p).toFixed(digits)).padStart(14))
+        .join("")}`,
     );
-  }
+  for (const piece of PIECES) row(piece, (p) => p.pieces[piece]);
+  row("total", (p) => p.cpuMicrosPerRequest);
+  row("total with LOG_LEVEL=warn", (p) => p.cpuMicrosPerRequestWithoutLog);
+  row("baseline (bare node:http)", (p) => p.baselineCpuMicrosPerRequest);
+  row("ratio baseline / all on", (p) => p.baselineCpuMicrosPerRequest / p.cpuMicrosPerRequest, 3);
   lines.push(
-    `${"  total".padEnd(width)}${profiles.map((p) => p.cpuMicrosPerRequest.toFixed(1).padStart(14)).join("")}`,
-    `${"  total with LOG_LEVEL=warn".padEnd(width)}${profiles.map((p) => p.cpuMicrosPerRequestWithoutLog.toFixed(1).padStart(14)).join("")}`,
-  );
-  const row = (label: string, value: (p: PieceProfile) => string) =>
-    lines.push(`${`  ${label}`.padEnd(width)}${profiles.map((p) => value(p).padStart(14)).join("")}`);
-  row("baseline (bare node:http)", (p) => p.baselineCpuMicrosPerRequest.toFixed(1));
-  row("ratio baseline / all on", (p) => (p.baselineCpuMicrosPerRequest / p.cpuMicrosPerRequest).toFixed(3));
-  lines.push(
-    "  (sampled with --cpu-prof while answering the requests; each sample is charged to the innermost",
-    "   piece on its stack; the profiler itself adds a few percent)",
+    "  (pieces: --cpu-prof samples, each charged to the innermost piece on its stack, as shares of",
+    "   the total; totals and baseline: CPU per request of runs without the profiler)",
   );
   process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -176,6 +176,7 @@ async function profileDatabase(database: BenchDatabase): Promise<PieceProfile[]>
     tokensFile: writeTokenSample(path.join(work, "tokens-profile.txt"), database.sessions, 5000),
     work,
     responseBytes: await responseSizes(database),
+    quick,
   });
 }
 
