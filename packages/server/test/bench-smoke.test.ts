@@ -44,7 +44,7 @@ describe("npm run bench -- --quick", () => {
     const result = JSON.parse(readFileSync(out, "utf8"));
     const rows = result.summary.rows as Array<{
       endpoint: string;
-      hub: { requestsPerSecond: number; non2xx: number };
+      hub: { requestsPerSecond: number; non2xx: number; cpuMicrosPerRequest: number };
     }>;
     expect(rows.map((row) => row.endpoint).sort()).toEqual(["authenticate", "create"]);
     for (const row of rows) {
