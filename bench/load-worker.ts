@@ -10,6 +10,8 @@ export interface LoadSpec {
   url: string;
   connections: number;
   durationSeconds: number;
+  /** Send exactly this many requests instead of running for `durationSeconds`. */
+  amount?: number;
   apiKey: string;
   /** create: POST /connect_sessions; authenticate: POST /connect_sessions/authenticate. */
   kind: "create" | "authenticate";
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
-    duration: spec.durationSeconds,
+    ...(spec.amount ? { amount: spec.amount } : { duration: spec.durationSeconds }),
     method: "POST",
     headers,
     // Static requests only: autocannon builds their bytes once, so the load generator spends

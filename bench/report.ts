@@ -10,6 +10,8 @@ export interface Measurement extends LoadResult {
   target: "baseline" | "hub";
   round: number;
   peakRssMiB: number;
+  /** Server CPU time (user + system) per request answered, in microseconds. */
+  cpuMicrosPerRequest: number;
 }
 
 interface Figures {
@@ -17,6 +19,7 @@ interface Figures {
   latencyP50Ms: number;
   latencyP99Ms: number;
   peakRssMiB: number;
+  cpuMicrosPerRequest: number;
   non2xx: number;
 }
 
@@ -27,7 +30,11 @@ export interface SummaryRow {
   connections: number;
   hub: Figures;
   baseline: Figures;
-  /** Each hub figure divided by the baseline's (for req/s higher is better, else lower). */
+  /**
+   * Each hub figure divided by the baseline's (for req/s higher is better, else lower), except
+   * CPU: baseline CPU per request divided by the hub's, the share of the baseline's capacity a
+   * saturated core would reach (it hardly moves when other processes share the machine).
+   */
   ratio: Figures;
 }
 
@@ -49,6 +56,7 @@ function figures(runs: Measurement[]): Figures {
     latencyP50Ms: median(runs.map((r) => r.latencyP50Ms)),
     latencyP99Ms: median(runs.map((r) => r.latencyP99Ms)),
     peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+    cpuMicrosPerRequest: median(runs.map((r) => r.cpuMicrosPerRequest)),
     non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
   };
 }
@@ -77,6 +85,7 @@ export function summarise(measurements: Measurement[]): { rows: SummaryRow[]; ta
         latencyP50Ms: baseline.latencyP50Ms >= 1 ? hub.latencyP50Ms / baseline.latencyP50Ms : Number.NaN,
         latencyP99Ms: baseline.latencyP99Ms >= 1 ? hub.latencyP99Ms / baseline.latencyP99Ms : Number.NaN,
         peakRssMiB: hub.peakRssMiB / baseline.peakRssMiB,
+        cpuMicrosPerRequest: baseline.cpuMicrosPerRequest / hub.cpuMicrosPerRequest,
         non2xx: 0,
       },
     });
@@ -95,9 +104,10 @@ function checkTargets(rows: SummaryRow[]): TargetCheck[] {
         r.connections === connections,
     );
   const connectionCounts = [...new Set(rows.map((r) => r.connections))];
+  // SQLite: issue 11's targets for every default on; PostgreSQL: the scale-out targets.
   const ratioTargets: Array<[string, string, number]> = [
-    ["sqlite", "create", 0.25],
-    ["sqlite", "authenticate", 0.45],
+    ["sqlite", "create", 0.15],
+    ["sqlite", "authenticate", 0.24],
     ["postgres", "create", 0.12],
     ["postgres", "authenticate", 0.2],
   ];
@@ -107,7 +117,7 @@ function checkTargets(rows: SummaryRow[]): TargetCheck[] {
       if (!row) continue;
       checks.push({
         target: `${database} ${endpoint} c=${connections}: ratio >= ${minimum}`,
-        measured: row.ratio.requestsPerSecond.toFixed(3),
+        measured: `${row.ratio.requestsPerSecond.toFixed(3)}; CPU per request ${row.ratio.cpuMicrosPerRequest.toFixed(3)}`,
         met: row.ratio.requestsPerSecond >= minimum,
       });
     }
@@ -161,9 +171,11 @@ export function printReport(summary: { rows: SummaryRow[]; targets: TargetCheck[
     "(ratio)",
     "RSS MiB",
     "(ratio)",
+    "CPU µs",
+    "(ratio)",
     "baseline req/s",
   ];
-  const widths = [9, 13, 9, 6, 8, 8, 7, 8, 7, 8, 8, 8, 15];
+  const widths = [9, 13, 9, 6, 8, 8, 7, 8, 7, 8, 8, 8, 7, 8, 15];
   const lines = [header.map((h, i) => pad(h, widths[i] ?? 8)).join(" ")];
   for (const row of summary.rows) {
     const cells = [
@@ -179,12 +191,17 @@ export function printReport(summary: { rows: SummaryRow[]; targets: TargetCheck[
       ratioText(row.ratio.latencyP99Ms),
       row.hub.peakRssMiB.toFixed(0),
       row.ratio.peakRssMiB.toFixed(2),
+      row.hub.cpuMicrosPerRequest.toFixed(0),
+      row.ratio.cpuMicrosPerRequest.toFixed(3),
       Math.round(row.baseline.requestsPerSecond).toString(),
     ];
     lines.push(cells.map((c, i) => pad(c, widths[i] ?? 8)).join(" "));
     if (row.hub.non2xx > 0) lines.push(`  ! ${row.hub.non2xx} responses were not 2xx`);
   }
-  lines.push("(latency ratios show <1ms where the baseline answered within autocannon's 1 ms resolution)");
+  lines.push(
+    "(latency ratios show <1ms where the baseline answered within autocannon's 1 ms resolution;",
+    " CPU µs: server CPU per request, its ratio baseline/hub: the share of the baseline's capacity)",
+  );
   lines.push("", "targets:");
   for (const check of summary.targets) {
     lines.push(`  ${check.met ? "met   " : "MISSED"}  ${check.target}  (measured ${check.measured})`);

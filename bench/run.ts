@@ -5,13 +5,16 @@
  * Options: --quick (a few seconds, SQLite only: a smoke run), --duration S, --warmup S,
  * --rounds N, --connections 10,50, --sessions N (the large table, default 1,000,000),
  * --no-postgres, --postgres-url URL (default TEST_POSTGRES_URL or the local server),
- * --large-on-postgres (seed the large table on PostgreSQL too), --out FILE.
+ * --large-on-postgres (seed the large table on PostgreSQL too), --out FILE,
+ * --no-profile (skip the CPU profile of the pieces), --profile-only (only that profile),
+ * --profile-requests N (requests per profiled run, default 20,000).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./load-worker.js";
+import { type PieceProfile, printProfile, profilePieces } from "./profile.js";
 import { type Measurement, printReport, summarise } from "./report.js";
 import {
   type BenchDatabase,
@@ -39,6 +42,9 @@ const { values: options } = parseArgs({
     "postgres-url": { type: "string" },
     "large-on-postgres": { type: "boolean", default: false },
     out: { type: "string" },
+    "no-profile": { type: "boolean", default: false },
+    "profile-only": { type: "boolean", default: false },
+    "profile-requests": { type: "string" },
   },
 });
 
@@ -49,6 +55,8 @@ const rounds = Number(options.rounds ?? (quick ? 1 : 2));
 const connectionCounts = (options.connections ?? (quick ? "10" : "10,50")).split(",").map(Number);
 const largeSessions = Number(options.sessions ?? 1_000_000);
 const SMALL_SESSIONS = 1_000;
+const profileOnly = options["profile-only"] ?? false;
+const profileRequests = Number(options["profile-requests"] ?? (quick ? 2000 : 20_000));
 const postgresUrl =
   options["postgres-url"] ?? process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -102,7 +110,7 @@ async function measure(
   endpoint: Endpoint,
   connections: number,
   tokensFile: string,
-): Promise<LoadResult & { peakRssMiB: number }> {
+): Promise<LoadResult & { peakRssMiB: number; cpuMicrosPerRequest: number }> {
   const spec = {
     url: server.url,
     connections,
@@ -111,8 +119,10 @@ async function measure(
     ...(endpoint === "authenticate" ? { tokensFile } : {}),
   };
   if (warmupSeconds > 0) runLoad({ ...spec, durationSeconds: warmupSeconds });
+  const cpuBefore = server.cpuSeconds();
   const result = runLoad({ ...spec, durationSeconds });
-  return { ...result, peakRssMiB: server.peakRssMiB() };
+  const cpuMicrosPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.total);
+  return { ...result, peakRssMiB: server.peakRssMiB(), cpuMicrosPerRequest };
 }
 
 async function measureDatabase(database: BenchDatabase, endpoints: Endpoint[], label: string): Promise<void> {
@@ -156,15 +166,35 @@ async function measureDatabase(database: BenchDatabase, endpoints: Endpoint[], l
   }
 }
 
-async function benchmark(database: BenchDatabase, large: boolean): Promise<void> {
+/** The CPU profile of the pieces (see profile.ts), on the same database and load. */
+async function profileDatabase(database: BenchDatabase): Promise<PieceProfile[]> {
+  const connections = Math.max(...connectionCounts);
+  log(`${database.dialect}: profiling the pieces, ${profileRequests} requests per run, c=${connections}...`);
+  return profilePieces(database, {
+    requests: profileRequests,
+    connections,
+    tokensFile: writeTokenSample(path.join(work, "tokens-profile.txt"), database.sessions, 5000),
+    work,
+    responseBytes: await responseSizes(database),
+    quick,
+  });
+}
+
+async function benchmark(
+  database: BenchDatabase,
+  large: boolean,
+  profile: boolean,
+): Promise<PieceProfile[] | undefined> {
   await seedSessions(database, 1, SMALL_SESSIONS);
-  await measureDatabase(database, ["create", "authenticate"], "1k");
-  if (!large) return;
+  if (!profileOnly) await measureDatabase(database, ["create", "authenticate"], "1k");
+  const profiles = profile ? await profileDatabase(database) : undefined;
+  if (!large || profileOnly) return profiles;
   log(`${database.dialect}: seeding ${largeSessions.toLocaleString("en")} sessions in bulk SQL...`);
   const started = Date.now();
   await seedSessions(database, SMALL_SESSIONS + 1, largeSessions);
   log(`${database.dialect}: seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await measureDatabase(database, ["authenticate"], `${largeSessions / 1_000_000}M`);
+  return profiles;
 }
 
 async function main(): Promise<void> {
@@ -178,9 +208,9 @@ async function main(): Promise<void> {
   const sqliteDir = path.join(work, "sqlite");
   mkdirSync(sqliteDir);
   const sqlite = await prepareDatabase(`file:${path.join(sqliteDir, "bench.sqlite")}`, async () => {});
-  await benchmark(sqlite, !quick);
+  const profiles = await benchmark(sqlite, !quick, !options["no-profile"]);
 
-  if (!quick && !options["no-postgres"]) {
+  if (!quick && !profileOnly && !options["no-postgres"]) {
     const created = await createPostgresDatabase(postgresUrl);
     if (!created) {
       log(`PostgreSQL not reachable at ${postgresUrl.replace(/\/\/[^@/]*@/, "//***@")}: skipped`);
@@ -188,7 +218,7 @@ async function main(): Promise<void> {
       cleanups.add(created.drop);
       const postgres = await prepareDatabase(created.url, created.drop);
       try {
-        await benchmark(postgres, options["large-on-postgres"] ?? false);
+        await benchmark(postgres, options["large-on-postgres"] ?? false, false);
       } finally {
         await postgres.drop();
       }
@@ -196,7 +226,8 @@ async function main(): Promise<void> {
   }
 
   const summary = summarise(measurements);
-  printReport(summary);
+  if (!profileOnly) printReport(summary);
+  if (profiles) printProfile(profiles);
   const out =
     options.out ??
     path.join(ROOT, "bench/results", `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
@@ -214,10 +245,19 @@ async function main(): Promise<void> {
           loadAverageAtStart: busy,
           loadAverageAtEnd: loadavg()[0],
         },
-        settings: { quick, durationSeconds, warmupSeconds, rounds, connectionCounts, largeSessions },
+        settings: {
+          quick,
+          durationSeconds,
+          warmupSeconds,
+          rounds,
+          connectionCounts,
+          largeSessions,
+          profileRequests,
+        },
         loadGenerator: "autocannon",
         summary,
         measurements,
+        profiles,
       },
       null,
       2,

@@ -16,24 +16,68 @@ const dir = mkdtempSync(path.join(tmpdir(), "connect-hub-bench-smoke-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("npm run bench -- --quick", () => {
-  it("measures baseline and Connect Hub and writes the table and the JSON", async () => {
+  // Generous limits: a busy machine slows every server start; they only guard against a hang.
+  it("measures baseline and Connect Hub and writes the table and the JSON", {
+    timeout: 180_000,
+  }, async () => {
     const out = path.join(dir, "quick.json");
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [RUN, "--quick", "--duration", "1", "--warmup", "0", "--connections", "4", "--out", out],
-      { timeout: 60_000 },
+      [
+        RUN,
+        "--quick",
+        "--duration",
+        "1",
+        "--warmup",
+        "0",
+        "--connections",
+        "4",
+        "--no-profile",
+        "--out",
+        out,
+      ],
+      { timeout: 170_000 },
     );
     expect(stdout).toMatch(/database\s+endpoint/);
     expect(stdout).toContain("targets:");
+    expect(stdout).toContain("CPU µs");
     const result = JSON.parse(readFileSync(out, "utf8"));
     const rows = result.summary.rows as Array<{
       endpoint: string;
-      hub: { requestsPerSecond: number; non2xx: number };
+      hub: { requestsPerSecond: number; non2xx: number; cpuMicrosPerRequest: number };
     }>;
     expect(rows.map((row) => row.endpoint).sort()).toEqual(["authenticate", "create"]);
     for (const row of rows) {
       expect(row.hub.requestsPerSecond).toBeGreaterThan(0);
       expect(row.hub.non2xx).toBe(0);
+      expect(row.hub.cpuMicrosPerRequest).toBeGreaterThan(0);
+    }
+  });
+
+  it("profiles the pieces: every piece charged, together the whole request", {
+    timeout: 180_000,
+  }, async () => {
+    const out = path.join(dir, "profile.json");
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [RUN, "--quick", "--profile-only", "--profile-requests", "400", "--connections", "4", "--out", out],
+      { timeout: 170_000 },
+    );
+    expect(stdout).toContain("where a request's CPU time goes");
+    const profiles = JSON.parse(readFileSync(out, "utf8")).profiles as Array<{
+      endpoint: string;
+      cpuMicrosPerRequest: number;
+      baselineCpuMicrosPerRequest: number;
+      pieces: Record<string, number>;
+    }>;
+    expect(profiles.map((p) => p.endpoint)).toEqual(["create", "authenticate"]);
+    for (const profile of profiles) {
+      expect(profile.cpuMicrosPerRequest).toBeGreaterThan(0);
+      expect(profile.baselineCpuMicrosPerRequest).toBeGreaterThan(0);
+      const pieces = Object.values(profile.pieces);
+      for (const value of pieces) expect(value).toBeGreaterThanOrEqual(0);
+      const sum = pieces.reduce((a, b) => a + b, 0);
+      expect(sum).toBeCloseTo(profile.cpuMicrosPerRequest, 3);
     }
   });
 });
