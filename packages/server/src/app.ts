@@ -20,7 +20,7 @@ import type { SecretBox } from "./crypto/secrets.js";
 import type { Db } from "./db/database.js";
 import { requireApiKey } from "./http/auth.js";
 import { ApiError, errorBody, errorHandler, sendError } from "./http/errors.js";
-import { loggerOptions, OneLinePerRequest } from "./http/logging.js";
+import { logDestination, loggerOptions, OneLinePerRequest } from "./http/logging.js";
 import { registerRateLimit } from "./http/rate-limit.js";
 import { ErrorResponse } from "./http/schema-types.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
@@ -38,6 +38,7 @@ import { OutboundClient } from "./outbound/client.js";
 import { loadProviderCatalog, type ProviderCatalog } from "./providers/catalog.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
+import { VERSION } from "./version.js";
 import { WebhookDispatcher } from "./webhooks/dispatcher.js";
 import { WebhookOutbox } from "./webhooks/outbox.js";
 import { webhookRoutes } from "./webhooks/routes.js";
@@ -56,14 +57,14 @@ export interface AppOptions {
   secrets?: SecretBox;
 }
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
   const clock = options.clock ?? systemClock;
 
   const app = Fastify({
-    logger: loggerOptions(config.logLevel, options.logStream),
+    logger: loggerOptions(config.logLevel, options.logStream ?? (await logDestination(config.logFormat))),
     bodyLimit: config.bodyLimitBytes,
     serverFactory: serverWithRequestTimeout(config.requestTimeoutSeconds),
     clientErrorHandler: answerClientError,
