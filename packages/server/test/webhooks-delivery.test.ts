@@ -271,9 +271,12 @@ describe("the log of failed deliveries", () => {
       const project = await newProject(server);
       const receiver = await newReceiver();
       receiver.respond = () => ({ status: 503, body: "down for maintenance" });
-      const endpoint = await project.addEndpoint(`${receiver.url}?token=receiver-secret`, ["account.created"]);
+      const endpoint = await project.addEndpoint(`${receiver.url}?token=receiver-secret`, [
+        "account.created",
+      ]);
       await project.connect();
-      const failures = () => entries.filter((entry) => String(entry.msg).startsWith("webhook delivery failed"));
+      const failures = () =>
+        entries.filter((entry) => String(entry.msg).startsWith("webhook delivery failed"));
       await new Promise<void>((resolve) => {
         seen = () => failures().length >= 2 && resolve();
         seen();
