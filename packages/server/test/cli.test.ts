@@ -8,13 +8,21 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
 import { ENVIRONMENT_VARIABLES } from "../src/config-variables.js";
+import { parseEncryptionKeys, SecretBox } from "../src/crypto/secrets.js";
+import { type Db, openDatabase } from "../src/db/database.js";
+import { TenancyService } from "../src/tenancy/service.js";
+import { systemClock } from "../src/time.js";
+import { WebhookService } from "../src/webhooks/service.js";
 import { adminRequest, submitCredentials } from "./support/hub.js";
 import { BIN, cliWithInput, cli as runCli, TEST_ENCRYPTION_KEY } from "./support/process.js";
 import { basicAuth, freePort, startTestServer, type TestServer } from "./support/server.js";
 
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
+/** The CLI's database opened in the test too, for setup that is not what a test is about. */
+let db: Db;
 const cli = (...args: string[]) => runCli(env, ...args);
 
 beforeAll(async () => {
@@ -27,8 +35,15 @@ beforeAll(async () => {
   };
   const migrated = await cli("migrate");
   expect(migrated.code, migrated.stderr).toBe(0);
+  db = openDatabase(loadConfig(env).database);
 });
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  await db.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A key made in the test (not through the CLI), with its id. */
+const keyFor = (project: string) => new TenancyService(db.kysely).createApiKey({ project });
 
 /** Internal ids (`key_...`, `proj_...`) that the operator did not type have no place in a message. */
 const expectNoInternalIds = (text: string) => expect(text).not.toMatch(/\b(?:key|proj)_[A-Za-z0-9_-]{8,}/);
@@ -77,9 +92,7 @@ describe("connect-hub CLI", () => {
   });
 
   it("rotates and revokes keys by id, saying which key in words the operator recognises", async () => {
-    const key = (await cli("keys", "create", "--project", "rotating")).stdout.trim();
-    const rows = JSON.parse((await cli("keys", "list", "--json")).stdout) as Array<Record<string, string>>;
-    const keyId = rows.find((row) => row.project === "rotating")?.id as string;
+    const { key, id: keyId } = await keyFor("rotating");
 
     const rotated = await cli("keys", "rotate", keyId);
     expect(rotated.code).toBe(0);
@@ -97,9 +110,7 @@ describe("connect-hub CLI", () => {
   });
 
   it("revokes a key, after which the list says so", async () => {
-    const key = (await cli("keys", "create", "--project", "revoking")).stdout.trim();
-    const rows = JSON.parse((await cli("keys", "list", "--json")).stdout) as Array<Record<string, string>>;
-    const keyId = rows.find((row) => row.project === "revoking")?.id as string;
+    const { key, id: keyId } = await keyFor("revoking");
     const revoked = await cli("keys", "revoke", keyId);
     expect(revoked).toMatchObject({
       code: 0,
@@ -132,6 +143,9 @@ describe("connect-hub CLI", () => {
       stderr:
         "connect-hub: HubSpot uses OAuth2: pass --client-id ID and --client-secret-stdin (from your HubSpot app) to enable it\n",
     });
+  });
+
+  it("enables an OAuth2 integration with its secret from standard input", async () => {
     const enabled = await cliWithInput(
       env,
       "hub-secret-from-stdin\n",
@@ -149,6 +163,9 @@ describe("connect-hub CLI", () => {
     expect(enabled.code).toBe(0);
     expect(enabled.stdout).toContain("hubspot\toauth2\tenabled\tready\thub-client");
     expect(enabled.stdout + enabled.stderr).not.toContain("hub-secret-from-stdin");
+  });
+
+  it("refuses a provider that is not in the catalog", async () => {
     const unknown = await cli("integrations", "enable", "nope", "--project", "cli-p");
     expect(unknown).toMatchObject({
       code: 1,
@@ -194,19 +211,28 @@ describe("connect-hub CLI", () => {
     const key = (await cli("keys", "create")).stdout.trim();
     const port = await freePort();
     const child: ChildProcess = spawn(process.execPath, [BIN, "serve"], {
-      env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
+      env: {
+        ...process.env,
+        ...env,
+        LOG_LEVEL: "info",
+        LOG_FORMAT: "json",
+        PORT: String(port),
+        HOST: "127.0.0.1",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    // Waits for the server to say it listens (or to exit), however long a busy machine takes.
+    let output = "";
+    await new Promise<void>((resolve) => {
+      child.stdout?.on("data", (chunk: Buffer) => {
+        output += chunk.toString("utf8");
+        if (output.includes('"msg":"Connect Hub is listening"')) resolve();
+      });
+      void exited.then(() => resolve());
+    });
+    expect(child.exitCode, output).toBeNull();
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      const up = await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (up) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
     const response = await fetch(`${url}/connect_sessions`, {
       method: "POST",
       headers: { authorization: basicAuth(key), "content-type": "application/json" },
@@ -223,6 +249,7 @@ describe("connect-hub CLI", () => {
 describe("support commands: sessions and accounts", () => {
   let server: TestServer;
   let supportEnv: NodeJS.ProcessEnv;
+  let connectedAccountId: string;
   const support = (...args: string[]) => runCli(supportEnv, ...args);
 
   beforeAll(async () => {
@@ -239,7 +266,7 @@ describe("support commands: sessions and accounts", () => {
   });
   afterAll(() => server.close());
 
-  it("creates a session whose auth link connects an account, which accounts list then shows", async () => {
+  it("creates a session whose auth link connects an account", async () => {
     const created = await support(
       "sessions",
       "create",
@@ -264,6 +291,11 @@ describe("support commands: sessions and accounts", () => {
     expect(connected.status).toBe(201);
     const accountId = (connected.body.account as { id: string }).id;
 
+    connectedAccountId = accountId;
+  });
+
+  it("lists the connected account as a table, or JSON with filters, never with credentials", async () => {
+    const accountId = connectedAccountId;
     const table = await support("accounts", "list", "--project", "support", "--owner-id", "cust-9");
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout.split("\n")[0]).toBe("ID\tPROVIDER\tSTATUS\tOWNER_ID\tOWNER_NAME\tLABEL\tCREATED");
@@ -361,5 +393,21 @@ describe("support commands: sessions and accounts", () => {
     expect(accounts.code).toBe(1);
     const tenants = await server.db.kysely.selectFrom("projects").select("name").execute();
     expect(tenants.map((t) => t.name)).not.toContain("typo");
+  });
+});
+
+describe("webhook listings", () => {
+  it("lists endpoints and attempts as tables or JSON, never with a secret", async () => {
+    const { project } = await keyFor("hooks");
+    const secrets = new SecretBox(parseEncryptionKeys(TEST_ENCRYPTION_KEY));
+    const { secret } = await new WebhookService(db.kysely, secrets, systemClock, {
+      allowPrivateNetworks: false,
+    }).create(project.id, { url: "https://hooks.example.com/in", events: ["*"] });
+    const listed = await cli("webhooks", "list", "--project", "hooks", "--json");
+    const [endpoint] = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+    expect(endpoint).toMatchObject({ url: "https://hooks.example.com/in", events: ["*"], enabled: true });
+    expect(listed.stdout).not.toContain(secret);
+    const attempts = await cli("webhooks", "attempts", String(endpoint?.id), "--project", "hooks", "--json");
+    expect(attempts).toMatchObject({ code: 0, stdout: "[]\n" });
   });
 });
