@@ -28,7 +28,7 @@ import { requireApiKey } from "./http/auth.js";
 import { AuthFailureLimiter } from "./http/auth-failures.js";
 import { ApiError, errorBody, errorHandler, sendError, toApiError } from "./http/errors.js";
 import { guardedJsonParser, rejectNulInUrl } from "./http/input-guards.js";
-import { loggerOptions, OneLinePerRequest } from "./http/logging.js";
+import { logDestination, loggerOptions, OneLinePerRequest } from "./http/logging.js";
 import { registerRateLimit } from "./http/rate-limit.js";
 import { newRequestId, REQUEST_ID_HEADER, requestIdGenerator } from "./http/request-id.js";
 import { ErrorResponse } from "./http/schema-types.js";
@@ -49,6 +49,7 @@ import { SANDBOX_PATH } from "./sandbox/constants.js";
 import { sandboxRoutes } from "./sandbox/routes.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
+import { VERSION } from "./version.js";
 import { WebhookDispatcher } from "./webhooks/dispatcher.js";
 import { WebhookOutbox } from "./webhooks/outbox.js";
 import { webhookRoutes } from "./webhooks/routes.js";
@@ -67,7 +68,7 @@ export interface AppOptions {
   secrets?: SecretBox;
 }
 
-export const VERSION = "0.1.0";
+export { VERSION };
 
 /**
  * Longest path parameter the router accepts (Fastify's default is 100); the schemas allow ids
@@ -83,7 +84,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let addApiHeaders: (reply: FastifyReply) => void = () => {};
 
   const app = Fastify({
-    logger: loggerOptions(config.logLevel, options.logStream),
+    logger: loggerOptions(config.logLevel, options.logStream ?? (await logDestination(config.logFormat))),
     bodyLimit: config.bodyLimitBytes,
     serverFactory: serverWithRequestTimeout(config.requestTimeoutSeconds),
     clientErrorHandler: clientErrorAnswerer(apiSecurityHeaders({ https })),

@@ -1,119 +1,97 @@
 /**
- * The operator's interface: `connect-hub serve | migrate | keys | providers | integrations |
- * projects | webhooks | db ...`. Anything a script may
- * capture goes to standard output alone (e.g. the new API key); everything else to stderr.
+ * The operator's interface: `connect-hub serve | migrate | keys | sessions | accounts |
+ * providers | integrations | projects | webhooks | secrets | db ...`.
+ *
+ * Contracts:
+ * - Anything a script may capture goes to standard output alone (a new API key, an auth link,
+ *   a listing; `--json` on every listing); messages for people go to stderr.
+ * - Only `serve` and `migrate` create a database or change its schema. Every other command
+ *   refuses a database that is missing or not fully migrated, naming it and saying to run
+ *   `connect-hub migrate`: a schema change is the operator's decision, made once, not a side
+ *   effect of `keys list` against a database that older servers may still be using.
+ * - A failure prints one line (what is wrong, what to do) and exits 1; `--debug` adds the stack.
+ * - Commands load what they use when they run (see `cli/`), so a start costs little more than
+ *   Node itself, and `--help` or `--version` touch no database driver.
  */
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
+import { addAccountCommands } from "./accounts/cli.js";
+import { withDatabase } from "./cli/database.js";
+import { CliError, reportError, wantsDebug } from "./cli/errors.js";
 import { ConfigError, loadConfig, parseDatabaseUrl } from "./config.js";
-import { loadSecretBox } from "./crypto/keyring.js";
-import { resealAll } from "./crypto/reseal.js";
-import { CopyError, copyDatabase } from "./db/copy.js";
-import { type Db, migrateToLatest, openDatabase } from "./db/database.js";
-import { ApiError } from "./http/errors.js";
+import { environmentHelp } from "./config-variables.js";
+import { addSessionCommands } from "./connect-sessions/cli.js";
 import { addIntegrationCommands } from "./integrations/cli.js";
-import { serve } from "./main.js";
-import { DEFAULT_ORGANIZATION, DEFAULT_PROJECT, TenancyService } from "./tenancy/service.js";
+import { addKeyCommands } from "./tenancy/cli.js";
+import { VERSION } from "./version.js";
 import { addWebhookCommands } from "./webhooks/cli.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
   try {
-    await buildProgram().parseAsync([...argv]);
+    await program.parseAsync([...argv]);
   } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`connect-hub: ${message}\n`);
-    const expected = error instanceof ConfigError || error instanceof CopyError || error instanceof ApiError;
-    if (!expected) process.stderr.write(`${(error as Error).stack ?? ""}\n`);
-    process.exitCode = 1;
+    process.exitCode = reportError(error, { debug: wantsDebug(argv), command: commandPath(program, argv) });
   }
+}
+
+/** The words naming the (sub)command the arguments invoke, e.g. `webhooks rotate-secret`. */
+function commandPath(program: Command, argv: readonly string[]): string {
+  const names: string[] = [];
+  let command: Command | undefined = program;
+  for (const word of argv.slice(2)) {
+    if (word.startsWith("-")) continue;
+    command = command.commands.find((sub) => sub.name() === word);
+    if (!command) break;
+    names.push(word);
+  }
+  return names.join(" ");
 }
 
 function buildProgram(): Command {
   const program = new Command("connect-hub")
     .description("Connect Hub: connect sessions, a hosted connect page and linked accounts")
-    .exitOverride()
-    .showHelpAfterError();
+    .version(VERSION, "-v, --version", "print the version")
+    .option("--debug", "print the stack trace of an error")
+    // Errors are reported by `main` in one line; commander only raises them.
+    .configureOutput({ outputError: () => {} })
+    .exitOverride();
 
   program
     .command("serve")
-    .description("run the HTTP server (migrates the database first)")
+    .description("run the HTTP server (creates the database and applies migrations first)")
+    .addHelpText("after", () => `\n${environmentHelp()}`)
     .action(async () => {
-      await serve(loadConfig());
+      const config = loadConfig();
+      const { serve } = await import("./main.js");
+      await serve(config);
     });
 
   program
     .command("migrate")
-    .description("apply pending database migrations and exit")
-    .action(() =>
-      withDatabase(async (db) => {
-        const applied = await migrateToLatest(db);
+    .description("create the database if needed, apply pending migrations and say which, then exit")
+    .action(async () => {
+      const { database } = loadConfig();
+      const [{ migrateToLatest, openDatabase }, { databaseLocation, explainDatabaseErrors }] =
+        await Promise.all([import("./db/database.js"), import("./db/availability.js")]);
+      const db = await explainDatabaseErrors(database, async () => openDatabase(database));
+      try {
+        const applied = await explainDatabaseErrors(database, () => migrateToLatest(db));
         process.stderr.write(
-          applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n",
+          applied.length
+            ? `applied ${applied.length} migration(s) to ${databaseLocation(database)}: ${applied.join(", ")}\n`
+            : `no migrations pending: ${databaseLocation(database)} is up to date\n`,
         );
-      }),
-    );
+      } finally {
+        await db.close();
+      }
+    });
 
-  const keys = program.command("keys").description("manage API keys");
-  keys
-    .command("create")
-    .description("create an API key (and its organization and project if missing); prints the key alone")
-    .option("--project <name>", "project name", DEFAULT_PROJECT)
-    .option("--organization <name>", "organization name", DEFAULT_ORGANIZATION)
-    .action((options: { project: string; organization: string }) =>
-      withDatabase(async (db) => {
-        const created = await new TenancyService(db.kysely).createApiKey(options);
-        process.stdout.write(`${created.key}\n`);
-        process.stderr.write(
-          `created API key ${created.id} for project "${created.project.name}" (${created.project.id}) in organization "${created.project.organizationName}"; it is shown only once\n`,
-        );
-      }),
-    );
-  keys
-    .command("list")
-    .description("list API keys (never the keys themselves)")
-    .action(() =>
-      withDatabase(async (db) => {
-        const rows = await new TenancyService(db.kysely).listApiKeys();
-        const lines = rows.map((k) =>
-          [
-            k.id,
-            k.projectName,
-            `${k.start}...${k.lastFour}`,
-            k.createdAt,
-            k.revokedAt ? `revoked ${k.revokedAt}` : "active",
-          ].join("\t"),
-        );
-        process.stdout.write(`${["ID\tPROJECT\tKEY\tCREATED\tSTATUS", ...lines].join("\n")}\n`);
-      }),
-    );
-  keys
-    .command("revoke")
-    .description("revoke an API key by its id (see `keys list`)")
-    .argument("<key-id>")
-    .action((keyId: string) =>
-      withDatabase(async (db) => {
-        if (!(await new TenancyService(db.kysely).revokeApiKey(keyId))) {
-          throw new Error(`no active API key with id ${keyId}`);
-        }
-        process.stderr.write(`revoked ${keyId}\n`);
-      }),
-    );
-  addIntegrationCommands(program, withDatabase);
-  keys
-    .command("rotate")
-    .description("replace an API key with a new one for the same project; prints the new key alone")
-    .argument("<key-id>")
-    .action((keyId: string) =>
-      withDatabase(async (db) => {
-        const rotated = await new TenancyService(db.kysely).rotateApiKey(keyId);
-        if (!rotated) throw new Error(`no active API key with id ${keyId}`);
-        process.stdout.write(`${rotated.key}\n`);
-        process.stderr.write(`revoked ${keyId}; created ${rotated.id}; the new key is shown only once\n`);
-      }),
-    );
+  addKeyCommands(program);
+  addSessionCommands(program);
+  addAccountCommands(program);
+  addIntegrationCommands(program);
+  addWebhookCommands(program);
+
   program
     .command("secrets")
     .description("manage values sealed under ENCRYPTION_KEY")
@@ -123,9 +101,11 @@ function buildProgram(): Command {
     )
     .action(() =>
       withDatabase(async (db) => {
-        const secrets = loadSecretBox(loadConfig(), (message) =>
-          process.stderr.write(`warning: ${message}\n`),
-        );
+        const [{ loadSecrets }, { resealAll }] = await Promise.all([
+          import("./cli/services.js"),
+          import("./crypto/reseal.js"),
+        ]);
+        const secrets = await loadSecrets();
         const report = await resealAll(db.kysely, secrets);
         for (const [column, count] of Object.entries(report)) {
           process.stderr.write(`re-sealed ${count} values of ${column}\n`);
@@ -133,36 +113,53 @@ function buildProgram(): Command {
         process.stderr.write(`every sealed value now uses key "${secrets.currentKeyId}"\n`);
       }),
     );
+
   program
     .command("db")
     .description("move data between databases")
     .command("copy")
-    .description("copy every row from one database into a new, empty one (e.g. SQLite to PostgreSQL)")
-    .requiredOption("--from <url>", "the source DATABASE_URL (file:PATH, sqlite:PATH or postgres://...)")
-    .requiredOption("--to <url>", "the target DATABASE_URL; must be empty")
+    .description("copy every row from an existing database into a new, empty one (e.g. SQLite to PostgreSQL)")
+    .requiredOption(
+      "--from <url>",
+      "the source DATABASE_URL (file:PATH, sqlite:PATH or postgres://...); must exist",
+    )
+    .requiredOption("--to <url>", "the target DATABASE_URL; must be empty (a new SQLite file is created)")
     .action(async (options: { from: string; to: string }) => {
-      const from = openDatabase(parseDatabaseUrl(options.from, 2));
-      const to = openDatabase(parseDatabaseUrl(options.to, 2));
+      const fromConfig = databaseOption("--from", options.from);
+      const toConfig = databaseOption("--to", options.to);
+      const [{ openDatabase }, { explainDatabaseErrors, openExistingDatabase }, { copyDatabase }] =
+        await Promise.all([
+          import("./db/database.js"),
+          import("./db/availability.js"),
+          import("./db/copy.js"),
+        ]);
+      const from = await openExistingDatabase(fromConfig, "--from");
       try {
-        await copyDatabase(from, to, {
-          onTable: (table, rows) => process.stderr.write(`copied ${rows} rows of ${table}\n`),
-        });
-        process.stderr.write("copy complete\n");
+        const to = await explainDatabaseErrors(toConfig, async () => openDatabase(toConfig));
+        try {
+          await explainDatabaseErrors(toConfig, () =>
+            copyDatabase(from, to, {
+              onTable: (table, rows) => process.stderr.write(`copied ${rows} rows of ${table}\n`),
+            }),
+          );
+          process.stderr.write("copy complete\n");
+        } finally {
+          await to.close();
+        }
       } finally {
         await from.close();
-        await to.close();
       }
     });
-  addWebhookCommands(program, withDatabase);
+
   return program;
 }
 
-async function withDatabase(run: (db: Db) => Promise<void>): Promise<void> {
-  const db = openDatabase(loadConfig().database);
+/** A database URL given as an option, with errors that name the option. */
+function databaseOption(option: string, raw: string) {
   try {
-    await migrateToLatest(db);
-    await run(db);
-  } finally {
-    await db.close();
+    return parseDatabaseUrl(raw, 2);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message.replace(/^DATABASE_URL/, option));
+    throw error;
   }
 }

@@ -7,6 +7,7 @@ import { type EncryptionKey, parseEncryptionKeys } from "./crypto/secrets.js";
 
 export type OrganizationIdType = "string" | "number";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+export type LogFormat = "pretty" | "json";
 
 export interface Config {
   readonly port: number;
@@ -14,6 +15,8 @@ export interface Config {
   readonly publicUrl: string;
   readonly database: DatabaseConfig;
   readonly logLevel: LogLevel;
+  /** LOG_FORMAT; undefined: pretty when standard output is a terminal, JSON otherwise. */
+  readonly logFormat: LogFormat | undefined;
   readonly organizationIdType: OrganizationIdType;
   /** Largest accepted request body, in bytes. Larger bodies answer 413. */
   readonly bodyLimitBytes: number;
@@ -112,6 +115,9 @@ export function loadConfig(env: Env = process.env): Config {
   const publicUrl = parsePublicUrl(env.PUBLIC_URL, port);
   const database = parseDatabaseUrl(env.DATABASE_URL, integerSetting(env, "DATABASE_POOL_SIZE", 10, 1, 1000));
   const logLevel = enumSetting(env, "LOG_LEVEL", LOG_LEVELS, "info");
+  const logFormat = env.LOG_FORMAT?.trim()
+    ? enumSetting(env, "LOG_FORMAT", ["pretty", "json"] as const, "json")
+    : undefined;
   const organizationIdType = enumSetting(
     env,
     "ORGANIZATION_ID_TYPE",
@@ -172,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     database,
     logLevel,
+    logFormat,
     organizationIdType,
     bodyLimitBytes,
     rateLimitPerMinute,

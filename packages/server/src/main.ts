@@ -5,13 +5,21 @@
  */
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
+import { explainDatabaseErrors } from "./db/availability.js";
 import { migrateToLatest, openDatabase } from "./db/database.js";
 import { flushLogs } from "./http/logging.js";
 
 export async function serve(config: Config): Promise<void> {
-  const db = openDatabase(config.database);
-  await migrateToLatest(db);
-  const app = await buildApp({ config, db });
+  const db = await explainDatabaseErrors(config.database, async () => openDatabase(config.database));
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    const applied = await explainDatabaseErrors(config.database, () => migrateToLatest(db));
+    app = await buildApp({ config, db });
+    if (applied.length) app.log.info({ migrations: applied }, "applied database migrations");
+  } catch (error) {
+    await db.close().catch(() => {});
+    throw error;
+  }
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -32,7 +40,14 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // A port in use, say: release everything so the process can report it and exit.
+    await app.close().catch(() => {});
+    await db.close().catch(() => {});
+    throw error;
+  }
   app.log.info(
     { publicUrl: config.publicUrl, database: config.database.dialect },
     "Connect Hub is listening",

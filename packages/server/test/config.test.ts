@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { ENVIRONMENT_VARIABLES } from "../src/config-variables.js";
 
 describe("configuration", () => {
   it("has working defaults", () => {
@@ -127,5 +129,48 @@ describe("configuration", () => {
       expect(() => loadConfig({ ENCRYPTION_KEY: "c2hvcnQ=" })).toThrow(ConfigError);
       expect(() => loadConfig({ ENCRYPTION_KEY: "c2hvcnQ=" })).toThrow(/must be 32 bytes/);
     });
+  });
+});
+
+describe("the list of environment variables (serve --help, README)", () => {
+  /** The names `loadConfig` reads, found by watching it read them. */
+  const namesRead = (env: Record<string, string> = {}) => {
+    const read = new Set<string>();
+    loadConfig(
+      new Proxy(env, {
+        get(target, name) {
+          if (typeof name === "string") read.add(name);
+          return target[name as string];
+        },
+      }),
+    );
+    return read;
+  };
+
+  it("names exactly the variables loadConfig reads", () => {
+    expect([...namesRead()].sort()).toEqual(ENVIRONMENT_VARIABLES.map((variable) => variable.name).sort());
+  });
+
+  it.each(ENVIRONMENT_VARIABLES.filter((variable) => variable.default !== undefined))(
+    "$name: the default shown is the one used",
+    (variable) => {
+      expect(loadConfig({ [variable.name]: variable.default as string })).toEqual(loadConfig({}));
+    },
+  );
+
+  it("is the README's configuration table", () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## The CLI"));
+    const documented = [...section.matchAll(/^\| `([A-Z_]+)` /gm)].map((match) => match[1]);
+    expect(documented).toEqual(ENVIRONMENT_VARIABLES.map((variable) => variable.name));
+  });
+
+  it("LOG_FORMAT is pretty or json, and unset leaves the choice to the terminal", () => {
+    expect(loadConfig({}).logFormat).toBeUndefined();
+    expect(loadConfig({ LOG_FORMAT: "pretty" }).logFormat).toBe("pretty");
+    expect(loadConfig({ LOG_FORMAT: "json" }).logFormat).toBe("json");
+    expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(
+      'LOG_FORMAT must be one of pretty, json (got "xml")',
+    );
   });
 });

@@ -8,7 +8,7 @@ import { expectErrorBody } from "./support/http.js";
 import { adminRequest, connectApiKeyAccount } from "./support/hub.js";
 import { cli } from "./support/process.js";
 import { startTestServer, type TestServer } from "./support/server.js";
-import { startWebhookReceiver } from "./support/webhook-receiver.js";
+import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.js";
 
 describe("webhook endpoints with the outbound guard on", () => {
   let server: TestServer;
@@ -169,62 +169,72 @@ describe("connect-hub webhooks (the CLI)", () => {
   });
   afterAll(() => server.close());
 
-  it("adds, lists, rotates, shows attempts, replays and removes", async () => {
-    const receiver = await startWebhookReceiver();
-    try {
-      const added = await cli(
-        env,
-        "webhooks",
-        "add",
-        receiver.url,
-        "--events",
-        "account.created",
-        "--project",
-        "cli-project",
-      );
-      expect(added.code, added.stderr).toBe(0);
-      const secret = added.stdout.trim();
-      expect(secret).toMatch(/^whsec_/);
-      const id = /created webhook endpoint (whe_\S+)/.exec(added.stderr)?.[1] as string;
+  // One endpoint through the steps, a few CLI starts per test (each start is a process).
+  let receiver: WebhookReceiver;
+  let id: string;
+  let secret: string;
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+  });
+  afterAll(() => receiver.stop());
 
-      const listed = await cli(env, "webhooks", "list", "--project", "cli-project");
-      expect(listed.stdout).toContain(`${id}\t${receiver.url}\taccount.created\tenabled`);
-      expect(listed.stdout).not.toContain(secret);
+  it("adds and lists", async () => {
+    const added = await cli(
+      env,
+      "webhooks",
+      "add",
+      receiver.url,
+      "--events",
+      "account.created",
+      "--project",
+      "cli-project",
+    );
+    expect(added.code, added.stderr).toBe(0);
+    secret = added.stdout.trim();
+    expect(secret).toMatch(/^whsec_/);
+    id = /created webhook endpoint (whe_\S+)/.exec(added.stderr)?.[1] as string;
 
-      const rotated = await cli(
-        env,
-        "webhooks",
-        "rotate-secret",
-        id,
-        "--overlap",
-        "60",
-        "--project",
-        "cli-project",
-      );
-      expect(rotated.code, rotated.stderr).toBe(0);
-      expect(rotated.stdout.trim()).toMatch(/^whsec_/);
-      expect(rotated.stdout.trim()).not.toBe(secret);
+    const listed = await cli(env, "webhooks", "list", "--project", "cli-project");
+    expect(listed.stdout).toContain(`${id}\t${receiver.url}\taccount.created\tenabled`);
+    expect(listed.stdout).not.toContain(secret);
+  });
 
-      const apiKey = await server.createApiKey("cli-project");
-      await adminRequest(server, apiKey, "PUT", "/integrations/ashby", { verify_credentials: false });
-      await connectApiKeyAccount(server, apiKey, { origin_owner_id: "cli-owner" });
-      await receiver.waitFor((all) => all.length === 1);
-      const attempts = await cli(env, "webhooks", "attempts", id, "--project", "cli-project");
-      expect(attempts.stdout).toMatch(/\t1\taccount\.created\t204\t\d+ms\tok/);
+  it("rotates the secret", async () => {
+    const rotated = await cli(
+      env,
+      "webhooks",
+      "rotate-secret",
+      id,
+      "--overlap",
+      "60",
+      "--project",
+      "cli-project",
+    );
+    expect(rotated.code, rotated.stderr).toBe(0);
+    expect(rotated.stdout.trim()).toMatch(/^whsec_/);
+    expect(rotated.stdout.trim()).not.toBe(secret);
+  });
 
-      const replayed = await cli(env, "webhooks", "replay", "1", "--project", "cli-project");
-      expect(replayed.code, replayed.stderr).toBe(0);
-      await receiver.waitFor((all) => all.length === 2);
+  it("shows attempts and replays", async () => {
+    const apiKey = await server.createApiKey("cli-project");
+    await adminRequest(server, apiKey, "PUT", "/integrations/ashby", { verify_credentials: false });
+    await connectApiKeyAccount(server, apiKey, { origin_owner_id: "cli-owner" });
+    await receiver.waitFor((all) => all.length === 1);
+    const attempts = await cli(env, "webhooks", "attempts", id, "--project", "cli-project");
+    expect(attempts.stdout).toMatch(/\t1\taccount\.created\t204\t\d+ms\tok/);
 
-      const wrongProject = await cli(env, "webhooks", "remove", id);
-      expect(wrongProject.code).toBe(1);
-      expect(wrongProject.stderr).toContain(`Webhook endpoint ${id} does not exist`);
-      expect((await cli(env, "webhooks", "remove", id, "--project", "cli-project")).code).toBe(0);
-      expect((await cli(env, "webhooks", "list", "--project", "cli-project")).stdout.trim()).toBe(
-        "ID\tURL\tEVENTS\tSTATUS",
-      );
-    } finally {
-      await receiver.stop();
-    }
+    const replayed = await cli(env, "webhooks", "replay", "1", "--project", "cli-project");
+    expect(replayed.code, replayed.stderr).toBe(0);
+    await receiver.waitFor((all) => all.length === 2);
+  });
+
+  it("removes, in its own project only", async () => {
+    const wrongProject = await cli(env, "webhooks", "remove", id);
+    expect(wrongProject.code).toBe(1);
+    expect(wrongProject.stderr).toContain(`Webhook endpoint ${id} does not exist`);
+    expect((await cli(env, "webhooks", "remove", id, "--project", "cli-project")).code).toBe(0);
+    expect((await cli(env, "webhooks", "list", "--project", "cli-project")).stdout.trim()).toBe(
+      "ID\tURL\tEVENTS\tSTATUS",
+    );
   });
 });

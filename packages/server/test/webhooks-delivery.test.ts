@@ -3,6 +3,7 @@
  * `Retry-After`, disabling an endpoint that keeps failing, secret rotation, replay. Each test
  * runs in a project of its own so the deliveries of one never reach another's receiver.
  */
+import { PassThrough } from "node:stream";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { adminRequest, connectApiKeyAccount } from "./support/hub.js";
@@ -250,5 +251,52 @@ describe("an endpoint that keeps failing", () => {
     expect(enabled.body).toMatchObject({ enabled: true, disabled_reason: null, consecutive_failures: 0 });
     await failing.waitFor((all) => all.length === attemptsWhenDisabled + 1);
     expect(failing.received.at(-1)?.id).toBe(failing.received[0]?.id);
+  });
+});
+
+describe("the log of failed deliveries", () => {
+  it("logs each failed attempt at warn, with the endpoint's id but not its URL, and the giving up", async () => {
+    const stream = new PassThrough();
+    const entries: Array<Record<string, unknown>> = [];
+    let seen: () => void = () => {};
+    stream.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) entries.push(JSON.parse(line));
+      seen();
+    });
+    const server = await startTestServer({
+      env: { ...BASE_ENV, WEBHOOK_RETRY_SCHEDULE: "50ms", LOG_LEVEL: "warn" },
+      logStream: stream,
+    });
+    try {
+      const project = await newProject(server);
+      const receiver = await newReceiver();
+      receiver.respond = () => ({ status: 503, body: "down for maintenance" });
+      const endpoint = await project.addEndpoint(`${receiver.url}?token=receiver-secret`, [
+        "account.created",
+      ]);
+      await project.connect();
+      const failures = () =>
+        entries.filter((entry) => String(entry.msg).startsWith("webhook delivery failed"));
+      await new Promise<void>((resolve) => {
+        seen = () => failures().length >= 2 && resolve();
+        seen();
+      });
+      const [retrying, givenUp] = failures();
+      expect(retrying).toMatchObject({
+        level: 40,
+        msg: "webhook delivery failed; will retry",
+        endpointId: endpoint.id,
+        eventType: "account.created",
+        attempt: 1,
+        statusCode: 503,
+        error: "the endpoint answered 503: down for maintenance",
+        nextAttemptAt: expect.stringMatching(/Z$/),
+      });
+      expect(givenUp).toMatchObject({ level: 40, msg: "webhook delivery failed; giving up", attempt: 2 });
+      expect(givenUp?.nextAttemptAt).toBeNull();
+      expect(JSON.stringify(failures())).not.toContain("receiver-secret");
+    } finally {
+      await server.close();
+    }
   });
 });

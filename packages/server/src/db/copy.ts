@@ -2,7 +2,8 @@
  * Copies every row of Connect Hub's tables from one database to another: the way from SQLite
  * to PostgreSQL when one machine is outgrown (`connect-hub db copy --from ... --to ...`).
  *
- * Both schemas are first migrated to the same version. The target must be empty; everything is
+ * The source must be at the current schema (it is only read: run `connect-hub migrate` on it
+ * first); the target is migrated to it. The target must be empty; everything is
  * written in one transaction on the target, so a failed copy leaves it empty and can simply be
  * run again. Ids are kept as they are, and auto-increment counters are moved past them.
  * Stop the servers writing to the source first: rows written during the copy are not copied.
@@ -10,7 +11,7 @@
  * ENCRYPTION_KEY.
  */
 import type { Db } from "./database.js";
-import { migrateToLatest } from "./database.js";
+import { migrateToLatest, pendingMigrations } from "./database.js";
 import { resetIdSequence } from "./dialect.js";
 import type { Database } from "./schema.js";
 
@@ -50,7 +51,12 @@ export async function copyDatabase(
   options: { batchSize?: number; onTable?: (table: string, rows: number) => void } = {},
 ): Promise<Record<string, number>> {
   const batchSize = options.batchSize ?? 500;
-  await migrateToLatest(from);
+  const pending = await pendingMigrations(from);
+  if (pending.length > 0) {
+    throw new CopyError(
+      `the source database needs migrations (${pending.join(", ")}): run \`connect-hub migrate\` on it first`,
+    );
+  }
   await migrateToLatest(to);
   for (const table of COPIED_TABLES) {
     const { count } = await to.kysely

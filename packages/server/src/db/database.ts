@@ -3,10 +3,11 @@
  * and runs migrations. Stores never see which one it is: the differences live in dialect.ts.
  */
 import { closeSync, mkdirSync, openSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import SQLite from "better-sqlite3";
+import type SQLite from "better-sqlite3";
 import { Kysely, type MigrationResultSet, Migrator, PostgresDialect, SqliteDialect } from "kysely";
-import pg from "pg";
+import type pg from "pg";
 import type { DatabaseConfig } from "../config.js";
 import { cachingSqliteDatabase, type DialectName, preparingPostgresPool } from "./dialect.js";
 import { GroupCommit } from "./group-commit.js";
@@ -32,6 +33,12 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/**
+ * The drivers load on first use: a process on SQLite never loads PostgreSQL's, and the other
+ * way round (a CLI start is noticeably faster for it).
+ */
+const requireDriver = createRequire(import.meta.url);
+
 export function openDatabase(config: DatabaseConfig): Db {
   return config.dialect === "postgres" ? openPostgres(config.url, config.poolSize) : openSqlite(config.file);
 }
@@ -45,7 +52,8 @@ function openSqlite(file: string): Db {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // "a" creates the file when missing (with this mode) and never truncates an existing one.
   closeSync(openSync(file, "a", 0o600));
-  const sqlite = new SQLite(file);
+  const Sqlite = requireDriver("better-sqlite3") as typeof SQLite;
+  const sqlite = new Sqlite(file);
   // WAL lets readers run beside the writer; synchronous=FULL makes every answered commit
   // survive a power loss, which is the durability promise of the API.
   sqlite.pragma("journal_mode = WAL");
@@ -73,7 +81,8 @@ function openSqlite(file: string): Db {
 }
 
 function openPostgres(url: string, poolSize: number): Db {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const { Pool } = requireDriver("pg") as typeof pg;
+  const pool = new Pool({ connectionString: url, max: poolSize });
   // An idle client that loses its server (restart, failover) emits here; without a listener
   // the process would crash. The pool drops the client and opens a new one when needed.
   pool.on("error", () => {});
@@ -107,7 +116,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   const migrator = new Migrator({ db: db.kysely, provider: migrationProvider(db.dialect) });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
-    const failed = result.results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    const failed = result.results?.find((r) => r.status === "Error")?.migrationName;
+    // No migration ran: the database could not be reached or locked; that error says why.
+    if (failed === undefined) throw result.error;
     throw new MigrationError(`migration ${failed} failed: ${String(result.error)}`, { cause: result.error });
   }
   return (result.results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);

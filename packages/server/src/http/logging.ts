@@ -8,7 +8,7 @@
  */
 import fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from "fastify";
 import pino from "pino";
-import type { LogLevel } from "../config.js";
+import type { LogFormat, LogLevel } from "../config.js";
 
 const SECRET_QUERY_PARAMS = /([?&](?:token|code|state|api_key|access_token|refresh_token)=)[^&#]*/gi;
 
@@ -22,7 +22,7 @@ export function redactUrl(url: string): string {
  * system call per line, and a quiet one still writes each line at once. `flushLogs` (called at
  * shutdown) writes whatever is pending; a crash can lose the last lines.
  */
-export function loggerOptions(level: LogLevel, stream?: NodeJS.WritableStream) {
+export function loggerOptions(level: LogLevel, stream?: NodeJS.WritableStream | pino.DestinationStream) {
   const destination: pino.DestinationStream = stream ?? pino.destination({ dest: 1, sync: false });
   return {
     level,
@@ -67,6 +67,31 @@ function scrub(value: unknown, depth: number): unknown {
  */
 export function scrubbedError(error: Error): pino.SerializedError {
   return scrub(pino.stdSerializers.err(error), 0) as pino.SerializedError;
+}
+
+/**
+ * Where log lines go: standard output, as JSON (for log collectors) or as readable lines (for
+ * a person at a terminal). LOG_FORMAT decides; unset, it is pretty when standard output is a
+ * terminal and JSON otherwise. Pretty lines are formatted in this thread, line by line, and
+ * written like JSON ones (batched, flushed by `flushLogs`), so none is lost at shutdown.
+ */
+export async function logDestination(
+  format: LogFormat | undefined,
+  isTerminal: boolean = process.stdout.isTTY === true,
+): Promise<pino.DestinationStream> {
+  const stdout = pino.destination({ dest: 1, sync: false });
+  if ((format ?? (isTerminal ? "pretty" : "json")) === "json") return stdout;
+  // Loaded only when wanted: JSON logging (production) never pays for it.
+  const { prettyFactory } = await import("pino-pretty");
+  const prettify = prettyFactory({
+    colorize: isTerminal,
+    translateTime: "SYS:HH:MM:ss.l",
+    ignore: "pid,hostname",
+  });
+  return {
+    write: (line: string) => stdout.write(prettify(line)),
+    flush: (done: (error?: Error) => void) => stdout.flush(done),
+  } as pino.DestinationStream;
 }
 
 /**

@@ -4,56 +4,47 @@
  * (`--client-secret-stdin`) so they stay out of shell history and process lists.
  */
 import type { Command } from "commander";
-import { loadConfig } from "../config.js";
-import { loadSecretBox } from "../crypto/keyring.js";
+import { withDatabase } from "../cli/database.js";
+import { CliError } from "../cli/errors.js";
+import { commaList, type ProjectOptions, withProjectOptions } from "../cli/options.js";
+import { type JsonOption, printList, withJsonOption } from "../cli/output.js";
+import { loadCatalog, loadSecrets } from "../cli/services.js";
 import type { Db } from "../db/database.js";
-import { loadProviderCatalog } from "../providers/catalog.js";
-import { DEFAULT_ORGANIZATION, DEFAULT_PROJECT, TenancyService } from "../tenancy/service.js";
+import type { ProviderCatalog } from "../providers/catalog.js";
+import { TenancyService } from "../tenancy/service.js";
 import { systemClock } from "../time.js";
 import { IntegrationService, type IntegrationView } from "./service.js";
 
-type WithDatabase = (run: (db: Db) => Promise<void>) => Promise<void>;
-
-interface ProjectOptions {
-  project: string;
-  organization: string;
-}
-
-const projectOptions = (command: Command) =>
-  command
-    .option("--project <name>", "project name", DEFAULT_PROJECT)
-    .option("--organization <name>", "organization name", DEFAULT_ORGANIZATION);
-
 async function services(db: Db, options: ProjectOptions) {
-  const config = loadConfig();
-  const catalog = await loadProviderCatalog({
-    extraDirs: config.providersDirs,
-    allowLoopbackUrls: config.outbound.allowPrivateNetworks,
-    ...(config.sandboxProviders ? { sandboxPublicUrl: config.publicUrl } : {}),
-  });
-  const secrets = loadSecretBox(config, (message) => process.stderr.write(`warning: ${message}\n`));
+  const catalog = await loadCatalog();
   const tenancy = new TenancyService(db.kysely);
   const project = await tenancy.ensureProject(options.organization, options.project);
   return {
     catalog,
     tenancy,
     project,
-    integrations: new IntegrationService(db.kysely, catalog, secrets, systemClock),
+    integrations: new IntegrationService(db.kysely, catalog, await loadSecrets(), systemClock),
   };
 }
 
-function printIntegrations(rows: readonly IntegrationView[]): void {
-  const lines = rows.map((i) =>
-    [
-      i.provider,
-      i.auth_type,
-      i.enabled ? "enabled" : "disabled",
-      i.ready ? "ready" : "not ready",
-      i.client_id ?? "-",
-      i.verification_available ? (i.verify_credentials ? "on" : "off") : "-",
-    ].join("\t"),
-  );
-  process.stdout.write(`${["PROVIDER\tAUTH\tSTATE\tREADY\tCLIENT_ID\tVERIFY", ...lines].join("\n")}\n`);
+/** Refuses a provider the catalog does not have, pointing at the command that lists them. */
+function knownProvider(catalog: ProviderCatalog, provider: string): void {
+  if (!catalog.get(provider)) {
+    throw new CliError(
+      `there is no provider "${provider}" in the catalog: \`connect-hub providers\` lists them`,
+    );
+  }
+}
+
+function printIntegrations(rows: readonly IntegrationView[], options: JsonOption): void {
+  printList(rows, options, [
+    ["PROVIDER", (i) => i.provider],
+    ["AUTH", (i) => i.auth_type],
+    ["STATE", (i) => (i.enabled ? "enabled" : "disabled")],
+    ["READY", (i) => (i.ready ? "ready" : "not ready")],
+    ["CLIENT_ID", (i) => i.client_id],
+    ["VERIFY", (i) => (i.verification_available ? (i.verify_credentials ? "on" : "off") : "-")],
+  ]);
 }
 
 async function readStdin(): Promise<string> {
@@ -62,60 +53,73 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").trim();
 }
 
-export function addIntegrationCommands(program: Command, withDatabase: WithDatabase): void {
-  program
-    .command("providers")
-    .description("list the provider catalog (shipped plus PROVIDERS_DIR)")
-    .option("--category <category>", "only this category")
-    .action((options: { category?: string }) =>
-      withDatabase(async (db) => {
-        const { catalog } = await services(db, {
-          project: DEFAULT_PROJECT,
-          organization: DEFAULT_ORGANIZATION,
-        });
-        const providers = catalog
-          .list()
-          .filter((p) => !options.category || p.categories.includes(options.category as never));
-        const lines = providers.map((p) =>
-          [p.key, p.name, p.auth.type, p.categories.join(","), p.api?.verify ? "yes" : "no"].join("\t"),
-        );
-        process.stdout.write(`${["KEY\tNAME\tAUTH\tCATEGORIES\tVERIFIES", ...lines].join("\n")}\n`);
+export function addIntegrationCommands(program: Command): void {
+  withJsonOption(
+    program
+      .command("providers")
+      .description("list the provider catalog (shipped plus PROVIDERS_DIR); needs no database")
+      .option("--category <category>", "only this category"),
+  ).action(async (options: JsonOption & { category?: string }) => {
+    const providers = (await loadCatalog())
+      .list()
+      .filter((p) => !options.category || p.categories.includes(options.category as never));
+    printList(
+      providers,
+      options,
+      [
+        ["KEY", (p) => p.key],
+        ["NAME", (p) => p.name],
+        ["AUTH", (p) => p.auth.type],
+        ["CATEGORIES", (p) => p.categories.join(",")],
+        ["VERIFIES", (p) => (p.api?.verify ? "yes" : "no")],
+      ],
+      (p) => ({
+        key: p.key,
+        name: p.name,
+        auth_type: p.auth.type,
+        categories: p.categories,
+        verification: p.api?.verify !== undefined,
       }),
     );
+  });
 
   const integrations = program.command("integrations").description("manage a project's integrations");
-  projectOptions(integrations.command("list").description("list the project's integrations")).action(
-    (options: ProjectOptions) =>
-      withDatabase(async (db) => {
-        const { integrations: service, project } = await services(db, options);
-        printIntegrations(await service.list(project.id));
-      }),
+  withJsonOption(
+    withProjectOptions(integrations.command("list").description("list the project's integrations")),
+  ).action((options: ProjectOptions & JsonOption) =>
+    withDatabase(async (db) => {
+      const { integrations: service, project } = await services(db, options);
+      printIntegrations(await service.list(project.id), options);
+    }),
   );
-  projectOptions(
-    integrations
-      .command("enable")
-      .description("enable a provider for the project (OAuth2 providers need a client id and secret)")
-      .argument("<provider>", "a provider key (see `connect-hub providers`)")
-      .option("--client-id <id>", "your OAuth2 app's client id at the provider")
-      .option("--client-secret-stdin", "read your OAuth2 app's client secret from standard input")
-      .option("--scopes <scopes>", "comma-separated scopes replacing the provider's defaults")
-      .option("--no-verify", "save entered credentials without checking them with the provider")
-      .option("--verify", "check entered credentials with the provider first (the default)"),
+  withJsonOption(
+    withProjectOptions(
+      integrations
+        .command("enable")
+        .description("enable a provider for the project (OAuth2 providers need a client id and secret)")
+        .argument("<provider>", "a provider key (see `connect-hub providers`)")
+        .option("--client-id <id>", "your OAuth2 app's client id at the provider")
+        .option("--client-secret-stdin", "read your OAuth2 app's client secret from standard input")
+        .option("--scopes <scopes>", "comma-separated scopes replacing the provider's defaults", commaList)
+        .option("--no-verify", "save entered credentials without checking them with the provider")
+        .option("--verify", "check entered credentials with the provider first (the default)"),
+    ),
   ).action(
     (
       provider: string,
-      options: ProjectOptions & {
-        clientId?: string;
-        clientSecretStdin?: boolean;
-        scopes?: string;
-        verify?: boolean;
-      },
+      options: ProjectOptions &
+        JsonOption & { clientId?: string; clientSecretStdin?: boolean; scopes?: string[]; verify?: boolean },
       command: Command,
     ) =>
       withDatabase(async (db) => {
-        const { integrations: service, project } = await services(db, options);
+        const { integrations: service, project, catalog } = await services(db, options);
+        knownProvider(catalog, provider);
         const clientSecret = options.clientSecretStdin ? await readStdin() : undefined;
-        if (options.clientSecretStdin && !clientSecret) throw new Error("no client secret on standard input");
+        if (options.clientSecretStdin && !clientSecret) {
+          throw new CliError(
+            "--client-secret-stdin was given but standard input was empty: pipe the secret in",
+          );
+        }
         const view = await service.configure(project.id, provider, {
           enabled: true,
           // Only when --verify or --no-verify is given; otherwise the current setting stays.
@@ -124,51 +128,47 @@ export function addIntegrationCommands(program: Command, withDatabase: WithDatab
             : {}),
           ...(options.clientId ? { client_id: options.clientId } : {}),
           ...(clientSecret ? { client_secret: clientSecret } : {}),
-          ...(options.scopes
-            ? {
-                scopes: options.scopes
-                  .split(",")
-                  .map((s) => s.trim())
-                  .filter(Boolean),
-              }
-            : {}),
+          ...(options.scopes?.length ? { scopes: options.scopes } : {}),
         });
-        printIntegrations([view]);
+        printIntegrations([view], options);
       }),
   );
-  projectOptions(
+  withProjectOptions(
     integrations
       .command("disable")
       .description("stop offering a provider (accounts stay)")
-      .argument("<provider>"),
+      .argument("<provider>", "a provider key"),
   ).action((provider: string, options: ProjectOptions) =>
     withDatabase(async (db) => {
-      const { integrations: service, project } = await services(db, options);
-      printIntegrations([await service.configure(project.id, provider, { enabled: false })]);
+      const { integrations: service, project, catalog } = await services(db, options);
+      knownProvider(catalog, provider);
+      printIntegrations([await service.configure(project.id, provider, { enabled: false })], {});
     }),
   );
-  projectOptions(
+  withProjectOptions(
     integrations
       .command("remove")
       .description("remove a provider's integration and its OAuth client")
-      .argument("<provider>"),
+      .argument("<provider>", "a provider key"),
   ).action((provider: string, options: ProjectOptions) =>
     withDatabase(async (db) => {
-      const { integrations: service, project } = await services(db, options);
+      const { integrations: service, project, catalog } = await services(db, options);
+      knownProvider(catalog, provider);
       await service.remove(project.id, provider);
       process.stderr.write(`removed ${provider}\n`);
     }),
   );
 
   const projects = program.command("projects").description("project settings");
-  projectOptions(
+  withProjectOptions(
     projects
       .command("set-origins")
       .description("set the exact origins that may embed the connect page and receive its messages")
       .argument("<origins...>", "e.g. https://app.example.com"),
   ).action((origins: string[], options: ProjectOptions) =>
     withDatabase(async (db) => {
-      const { tenancy, project } = await services(db, options);
+      const tenancy = new TenancyService(db.kysely);
+      const project = await tenancy.ensureProject(options.organization, options.project);
       const settings = await tenancy.setAllowedOrigins(project.id, origins);
       process.stdout.write(`${settings.allowed_origins.join("\n")}\n`);
     }),

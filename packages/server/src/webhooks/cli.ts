@@ -4,28 +4,25 @@
  * a script can capture them; everything else goes to stderr, or stdout for listings.
  */
 import type { Command } from "commander";
+import { withDatabase } from "../cli/database.js";
+import {
+  commaList,
+  existingProject,
+  type ProjectOptions,
+  wholeNumber,
+  withProjectOptions,
+} from "../cli/options.js";
+import { type JsonOption, printList, withJsonOption } from "../cli/output.js";
+import { loadSecrets } from "../cli/services.js";
 import { loadConfig } from "../config.js";
-import { loadSecretBox } from "../crypto/keyring.js";
-import type { Db } from "../db/database.js";
-import { DEFAULT_ORGANIZATION, DEFAULT_PROJECT } from "../tenancy/service.js";
-import { findOrganizationByName, findProjectByName } from "../tenancy/store.js";
 import { systemClock } from "../time.js";
 import { ALL_EVENTS, type WebhookEventType } from "./schema.js";
-import { WebhookService, webhookRules } from "./service.js";
+import type { WebhookService } from "./service.js";
 
-interface ProjectOptions {
-  project: string;
-  organization: string;
-}
+const MAX_OVERLAP_SECONDS = 7 * 86_400;
 
-type WithDatabase = (run: (db: Db) => Promise<void>) => Promise<void>;
-
-export function addWebhookCommands(program: Command, withDatabase: WithDatabase): void {
+export function addWebhookCommands(program: Command): void {
   const webhooks = program.command("webhooks").description("manage a project's webhook endpoints");
-  const withProject = (command: Command) =>
-    command
-      .option("--project <name>", "project name", DEFAULT_PROJECT)
-      .option("--organization <name>", "organization name", DEFAULT_ORGANIZATION);
 
   /**
    * Runs `action` with the service, the project's id and commander's own arguments (the
@@ -38,33 +35,29 @@ export function addWebhookCommands(program: Command, withDatabase: WithDatabase)
     (...args: unknown[]) =>
       withDatabase(async (db) => {
         const command = args[args.length - 1] as Command;
-        const config = loadConfig();
+        const projectId = (await existingProject(db, command.opts<ProjectOptions>())).id;
+        const { WebhookService, webhookRules } = await import("./service.js");
         const service = new WebhookService(
           db.kysely,
-          loadSecretBox(config, (message) => process.stderr.write(`${message}\n`)),
+          await loadSecrets(),
           systemClock,
-          webhookRules(config, db.dialect),
+          webhookRules(loadConfig(), db.dialect),
         );
-        await action(
-          service,
-          await projectId(db, command.opts<ProjectOptions>()),
-          ...(args.slice(0, -1) as A),
-        );
+        await action(service, projectId, ...(args.slice(0, -1) as A));
       });
 
-  withProject(
+  withProjectOptions(
     webhooks
       .command("add")
       .description("register an endpoint; prints its signing secret alone (shown only once)")
       .argument("<url>")
-      .option("--events <types>", `comma-separated event types (default ${ALL_EVENTS}: all)`, ALL_EVENTS)
+      .option("--events <types>", "comma-separated event types (default *: all)", commaList, ["*"])
       .option("--description <text>", "a note for people"),
   ).action(
-    inProject(async (service, project, url: string, options: { events: string; description?: string }) => {
-      const events = options.events.split(",").map((type) => type.trim()) as WebhookEventType[];
+    inProject(async (service, project, url: string, options: { events: string[]; description?: string }) => {
       const created = await service.create(project, {
         url,
-        events,
+        events: options.events as WebhookEventType[],
         ...(options.description ? { description: options.description } : {}),
       });
       process.stdout.write(`${created.secret}\n`);
@@ -74,25 +67,29 @@ export function addWebhookCommands(program: Command, withDatabase: WithDatabase)
     }),
   );
 
-  withProject(webhooks.command("list").description("list endpoints (never their secrets)")).action(
-    inProject(async (service, project) => {
-      const lines = (await service.list(project)).map((e) =>
-        [e.id, e.url, e.events.join(","), e.enabled ? "enabled" : `disabled (${e.disabled_reason})`].join(
-          "\t",
-        ),
-      );
-      process.stdout.write(`${["ID\tURL\tEVENTS\tSTATUS", ...lines].join("\n")}\n`);
+  withJsonOption(
+    withProjectOptions(webhooks.command("list").description("list endpoints (never their secrets)")),
+  ).action(
+    inProject(async (service, project, options: JsonOption) => {
+      printList(await service.list(project), options, [
+        ["ID", (e) => e.id],
+        ["URL", (e) => e.url],
+        ["EVENTS", (e) => e.events.join(",")],
+        ["STATUS", (e) => (e.enabled ? "enabled" : `disabled (${e.disabled_reason})`)],
+      ]);
     }),
   );
 
-  withProject(webhooks.command("remove").description("delete an endpoint").argument("<endpoint-id>")).action(
+  withProjectOptions(
+    webhooks.command("remove").description("delete an endpoint").argument("<endpoint-id>"),
+  ).action(
     inProject(async (service, project, id: string) => {
       await service.remove(project, id);
       process.stderr.write(`removed ${id}\n`);
     }),
   );
 
-  withProject(
+  withProjectOptions(
     webhooks
       .command("enable")
       .description("re-enable an endpoint; its pending deliveries resume")
@@ -104,19 +101,20 @@ export function addWebhookCommands(program: Command, withDatabase: WithDatabase)
     }),
   );
 
-  withProject(
+  withProjectOptions(
     webhooks
       .command("rotate-secret")
       .description("issue a new signing secret; prints it alone (the old one signs too during the overlap)")
       .argument("<endpoint-id>")
-      .option("--overlap <seconds>", "how long the old secret keeps signing", "86400"),
+      .option(
+        "--overlap <seconds>",
+        "how long the old secret keeps signing",
+        wholeNumber(0, MAX_OVERLAP_SECONDS, " of seconds"),
+        86_400,
+      ),
   ).action(
-    inProject(async (service, project, id: string, options: { overlap: string }) => {
-      const overlap = Number(options.overlap);
-      if (!Number.isInteger(overlap) || overlap < 0 || overlap > 7 * 86_400) {
-        throw new Error("--overlap must be a whole number of seconds from 0 to 604800");
-      }
-      const rotated = await service.rotateSecret(project, id, overlap);
+    inProject(async (service, project, id: string, options: { overlap: number }) => {
+      const rotated = await service.rotateSecret(project, id, options.overlap);
       process.stdout.write(`${rotated.secret}\n`);
       process.stderr.write(
         `rotated the secret of ${id}${rotated.previous_secret_expires_at ? `; the old one signs until ${rotated.previous_secret_expires_at}` : ""}\n`,
@@ -124,53 +122,40 @@ export function addWebhookCommands(program: Command, withDatabase: WithDatabase)
     }),
   );
 
-  withProject(
-    webhooks
-      .command("attempts")
-      .description("list an endpoint's recent delivery attempts, newest first")
-      .argument("<endpoint-id>")
-      .option("--limit <n>", "how many", "20"),
+  withJsonOption(
+    withProjectOptions(
+      webhooks
+        .command("attempts")
+        .description("list an endpoint's recent delivery attempts, newest first")
+        .argument("<endpoint-id>")
+        .option("--limit <n>", "how many", wholeNumber(1, 100), 20),
+    ),
   ).action(
-    inProject(async (service, project, id: string, options: { limit: string }) => {
-      const limit = Math.min(100, Math.max(1, Number.parseInt(options.limit, 10) || 20));
-      const lines = (await service.attempts(project, id, limit)).map((a) =>
-        [
-          a.attempted_at,
-          a.delivery_id,
-          a.event_type,
-          a.status_code ?? "-",
-          `${a.latency_ms}ms`,
-          a.error ?? "ok",
-        ].join("\t"),
-      );
-      process.stdout.write(`${["TIME\tDELIVERY\tEVENT\tSTATUS\tLATENCY\tRESULT", ...lines].join("\n")}\n`);
+    inProject(async (service, project, id: string, options: JsonOption & { limit: number }) => {
+      printList(await service.attempts(project, id, options.limit), options, [
+        ["TIME", (a) => a.attempted_at],
+        ["DELIVERY", (a) => a.delivery_id],
+        ["EVENT", (a) => a.event_type],
+        ["STATUS", (a) => a.status_code],
+        ["LATENCY", (a) => `${a.latency_ms}ms`],
+        ["RESULT", (a) => a.error ?? "ok"],
+      ]);
     }),
   );
 
-  withProject(
+  withProjectOptions(
     webhooks
       .command("replay")
       .description("send a delivery again (same webhook-id) with a fresh retry schedule")
-      .argument("<delivery-id>"),
+      .argument(
+        "<delivery-id>",
+        "a delivery id (see `connect-hub webhooks attempts`)",
+        wholeNumber(1, Number.MAX_SAFE_INTEGER),
+      ),
   ).action(
-    inProject(async (service, project, id: string) => {
-      const deliveryId = Number(id);
-      if (!Number.isInteger(deliveryId) || deliveryId < 1) throw new Error("<delivery-id> must be a number");
+    inProject(async (service, project, deliveryId: number) => {
       await service.replay(project, deliveryId);
       process.stderr.write(`delivery ${deliveryId} will be sent again by a running server\n`);
     }),
   );
-}
-
-async function projectId(db: Db, options: ProjectOptions): Promise<string> {
-  const organization = await findOrganizationByName(db.kysely, options.organization);
-  const project = organization
-    ? await findProjectByName(db.kysely, Number(organization.id), options.project)
-    : undefined;
-  if (!project) {
-    throw new Error(
-      `no project "${options.project}" in organization "${options.organization}" (keys create makes one)`,
-    );
-  }
-  return project.id;
 }

@@ -221,6 +221,19 @@ export class WebhookDispatcher {
         updated_at: nowIso,
       });
       await store.recordEndpointFailure(trx, endpoint.id, nowIso);
+      // The endpoint's id, not its URL: a URL may carry a token of the receiver's.
+      this.options.log?.warn(
+        {
+          deliveryId: delivery.id,
+          endpointId: endpoint.id,
+          eventType: event.type,
+          attempt: attemptsMade,
+          statusCode: outcome.statusCode,
+          error: outcome.error,
+          nextAttemptAt: delay === undefined ? null : isoTimestamp(new Date(now.getTime() + delay)),
+        },
+        delay === undefined ? "webhook delivery failed; giving up" : "webhook delivery failed; will retry",
+      );
       const cutoff = isoTimestamp(new Date(now.getTime() - this.config.disableAfterMs));
       if (await store.disableFailingEndpoint(trx, endpoint.id, cutoff, nowIso)) {
         const disabled = await store.findEndpoint(trx, endpoint.project_id, endpoint.id);

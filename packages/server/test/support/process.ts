@@ -33,6 +33,23 @@ export async function cli(env: NodeJS.ProcessEnv, ...args: string[]) {
   }
 }
 
+/** Runs the CLI with `input` on standard input. */
+export function cliWithInput(env: NodeJS.ProcessEnv, input: string, ...args: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
 /** Starts `connect-hub serve` on a free port and waits until /healthz answers. */
 export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
   const port = await freePort();
