@@ -5,7 +5,15 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, type MigrationResultSet, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import {
+  type Dialect,
+  type Driver,
+  Kysely,
+  type MigrationResultSet,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+} from "kysely";
 import pg from "pg";
 import type { DatabaseConfig } from "../config.js";
 import { cachingSqliteDatabase, type DialectName, preparingPostgresPool } from "./dialect.js";
@@ -32,11 +40,32 @@ export interface Db {
   close(): Promise<void>;
 }
 
-export function openDatabase(config: DatabaseConfig): Db {
-  return config.dialect === "postgres" ? openPostgres(config.url, config.poolSize) : openSqlite(config.file);
+export interface OpenDatabaseOptions {
+  /**
+   * Wraps the driver Kysely talks to: tests count transactions and statements, hold a commit
+   * back or fail one, through the real driver underneath. Production passes nothing.
+   */
+  wrapDriver?: (driver: Driver) => Driver;
 }
 
-function openSqlite(file: string): Db {
+export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Db {
+  return config.dialect === "postgres"
+    ? openPostgres(config.url, config.poolSize, options)
+    : openSqlite(config.file, options);
+}
+
+function withDriver(dialect: Dialect, options: OpenDatabaseOptions): Dialect {
+  const wrap = options.wrapDriver;
+  if (!wrap) return dialect;
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createDriver: () => wrap(dialect.createDriver()),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+  };
+}
+
+function openSqlite(file: string, options: OpenDatabaseOptions): Db {
   mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   // WAL lets readers run beside the writer; synchronous=FULL makes every answered commit
@@ -50,7 +79,7 @@ function openSqlite(file: string): Db {
   sqlite.pragma("mmap_size = 1073741824");
   sqlite.pragma("cache_size = -65536");
   const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: cachingSqliteDatabase(sqlite) }),
+    dialect: withDriver(new SqliteDialect({ database: cachingSqliteDatabase(sqlite) }), options),
   });
   let closed = false;
   return {
@@ -65,13 +94,13 @@ function openSqlite(file: string): Db {
   };
 }
 
-function openPostgres(url: string, poolSize: number): Db {
+function openPostgres(url: string, poolSize: number, options: OpenDatabaseOptions): Db {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   // An idle client that loses its server (restart, failover) emits here; without a listener
   // the process would crash. The pool drops the client and opens a new one when needed.
   pool.on("error", () => {});
   const kysely = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: preparingPostgresPool(pool) }),
+    dialect: withDriver(new PostgresDialect({ pool: preparingPostgresPool(pool) }), options),
   });
   return {
     kysely,

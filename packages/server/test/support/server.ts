@@ -10,7 +10,7 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
-import { type Db, migrateToLatest, openDatabase } from "../../src/db/database.js";
+import { type Db, migrateToLatest, type OpenDatabaseOptions, openDatabase } from "../../src/db/database.js";
 import { TenancyService } from "../../src/tenancy/service.js";
 import type { Clock } from "../../src/time.js";
 import { createTestPostgresDatabase, type TestDialect } from "./postgres.js";
@@ -49,6 +49,8 @@ export interface TestServerOptions {
   dialect?: TestDialect;
   /** Leave the schema unmigrated (to test readiness). */
   skipMigrations?: boolean;
+  /** Observe or hold the driver's work (see driver-probe.ts). */
+  wrapDriver?: OpenDatabaseOptions["wrapDriver"];
   /** Listen on this port (default: a free one), e.g. when PUBLIC_URL must be known first. */
   port?: number;
 }
@@ -68,7 +70,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     LOG_LEVEL: options.logStream ? "info" : "silent",
     ...options.env,
   });
-  const db = openDatabase(config.database);
+  const db = openDatabase(config.database, options.wrapDriver ? { wrapDriver: options.wrapDriver } : {});
   if (!options.skipMigrations) await migrateToLatest(db);
   const app = await buildApp({
     config,
