@@ -82,7 +82,8 @@ export function driverProbe(): DriverProbe {
       },
       async commitTransaction(connection: DatabaseConnection) {
         const transaction = open.get(connection);
-        if (transaction && gate) await gate({ transaction: transaction.id, statements: transaction.statements });
+        if (transaction && gate)
+          await gate({ transaction: transaction.id, statements: transaction.statements });
         await driver.commitTransaction(unwrap(connection));
         open.delete(connection);
         if (transaction) {
