@@ -391,7 +391,11 @@ for (const dialect of TEST_DIALECTS) {
           newSession(projectId, { origin_owner_id: owner, expires_at: "2026-11-24T00:00:00.000Z" }),
         );
         // Expire what earlier tests left first, so this sweep's count is exactly these rows.
-        await new Sweeper(db, { ...sweeperConfig, sessionRetentionSeconds: 0 }, { clock: at(NOW) }).sweepOnce();
+        await new Sweeper(
+          db,
+          { ...sweeperConfig, sessionRetentionSeconds: 0 },
+          { clock: at(NOW) },
+        ).sweepOnce();
         await db.kysely.insertInto("connect_sessions").values(rows).execute();
         // Separate connections where the database has them, as separate processes would.
         const url = postgres?.url ?? `file:${path.join(dataDir, "store.sqlite")}`;

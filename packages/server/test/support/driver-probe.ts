@@ -9,6 +9,7 @@ import type { CompiledQuery, DatabaseConnection, Driver, QueryResult, Transactio
 
 export interface ProbedStatement {
   sql: string;
+  parameters: readonly unknown[];
   /** The transaction it ran in (numbered from 1), or undefined for an autocommit statement. */
   transaction: number | undefined;
 }
@@ -16,7 +17,7 @@ export interface ProbedStatement {
 export interface ProbedCommit {
   transaction: number;
   /** The statements the transaction ran, in order. */
-  statements: readonly string[];
+  statements: readonly ProbedStatement[];
 }
 
 /** Decides what happens at a COMMIT: resolve to let it go on, throw to make it fail (rollback). */
@@ -43,7 +44,7 @@ export function driverProbe(): DriverProbe {
   let begun = 0;
   let committed = 0;
   let gate: CommitGate | undefined;
-  const open = new WeakMap<DatabaseConnection, { id: number; statements: string[] }>();
+  const open = new WeakMap<DatabaseConnection, { id: number; statements: ProbedStatement[] }>();
   const wrappers = new WeakMap<DatabaseConnection, DatabaseConnection>();
   /** The driver's own connection behind each wrapper: the driver gets its own back. */
   const inner = new WeakMap<DatabaseConnection, DatabaseConnection>();
@@ -55,8 +56,9 @@ export function driverProbe(): DriverProbe {
       const probed: DatabaseConnection = {
         executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
           const transaction = open.get(probed);
-          transaction?.statements.push(query.sql);
-          statements.push({ sql: query.sql, transaction: transaction?.id });
+          const statement = { sql: query.sql, parameters: query.parameters, transaction: transaction?.id };
+          transaction?.statements.push(statement);
+          statements.push(statement);
           return connection.executeQuery<R>(query);
         },
         streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
