@@ -7,5 +7,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Tests start real servers and databases; two cores are all a machine has.
     maxWorkers: 2,
+    // Never against a stale dist/ (server processes run it): rebuild what is older than src.
+    globalSetup: ["./scripts/fresh-build.ts"],
+    // Every run ends with how many tests were skipped, and which.
+    reporters: ["default", "./scripts/skipped-tests-reporter.ts"],
   },
 });
