@@ -33,6 +33,8 @@ export interface DriverProbe {
   /** Statements whose SQL matches, e.g. /^insert into "connect_sessions"/. */
   matching(pattern: RegExp): ProbedStatement[];
   mark(event: string): void;
+  /** Resolves once `count` callers wait for a connection at once (SQLite's one, or a full pool). */
+  waitingForConnection(count: number): Promise<void>;
   /** Set (or clear) what every COMMIT goes through first. */
   gateCommits(gate: CommitGate | undefined): void;
   reset(): void;
@@ -44,6 +46,14 @@ export function driverProbe(): DriverProbe {
   let begun = 0;
   let committed = 0;
   let gate: CommitGate | undefined;
+  let waiting = 0;
+  const waiters: Array<{ count: number; resolve: () => void }> = [];
+  const wake = () => {
+    for (const waiter of waiters.filter((w) => waiting >= w.count)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
   const open = new WeakMap<DatabaseConnection, { id: number; statements: ProbedStatement[] }>();
   const wrappers = new WeakMap<DatabaseConnection, DatabaseConnection>();
   /** The driver's own connection behind each wrapper: the driver gets its own back. */
@@ -73,7 +83,15 @@ export function driverProbe(): DriverProbe {
   return {
     wrap: (driver: Driver): Driver => ({
       init: () => driver.init(),
-      acquireConnection: async () => wrapConnection(await driver.acquireConnection()),
+      async acquireConnection() {
+        waiting += 1;
+        wake();
+        try {
+          return wrapConnection(await driver.acquireConnection());
+        } finally {
+          waiting -= 1;
+        }
+      },
       releaseConnection: (connection) => driver.releaseConnection(unwrap(connection)),
       destroy: () => driver.destroy(),
       async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
@@ -105,6 +123,11 @@ export function driverProbe(): DriverProbe {
     transactionsBegun: () => begun,
     transactionsCommitted: () => committed,
     matching: (pattern) => statements.filter((statement) => pattern.test(statement.sql)),
+    waitingForConnection: (count) =>
+      new Promise<void>((resolve) => {
+        waiters.push({ count, resolve });
+        wake();
+      }),
     mark: (event) => {
       events.push(event);
     },
