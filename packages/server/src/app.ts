@@ -34,7 +34,7 @@ import { Sweeper } from "./maintenance/sweeper.js";
 import { OAuthTokenClient } from "./oauth/token-client.js";
 import { healthRoutes } from "./ops/health.js";
 import { registerMetrics } from "./ops/metrics.js";
-import { OutboundClient } from "./outbound/client.js";
+import { type DnsLookup, OutboundClient } from "./outbound/client.js";
 import { loadProviderCatalog, type ProviderCatalog } from "./providers/catalog.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
@@ -54,6 +54,8 @@ export interface AppOptions {
   catalog?: ProviderCatalog;
   /** Defaults to ENCRYPTION_KEY (or the development key in the data folder). */
   secrets?: SecretBox;
+  /** How outbound calls resolve host names; defaults to the system resolver. */
+  dnsLookup?: DnsLookup;
 }
 
 export const VERSION = "0.1.0";
@@ -133,7 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       allowLoopbackUrls: config.outbound.allowPrivateNetworks,
     }));
   const secrets = options.secrets ?? loadSecretBox(config, (message) => app.log.warn(message));
-  const outbound = new OutboundClient(config.outbound);
+  const outbound = new OutboundClient(config.outbound, options.dnsLookup);
   const tokens = new OAuthTokenClient(outbound, clock);
 
   const integrations = new IntegrationService(db.kysely, catalog, secrets, clock);

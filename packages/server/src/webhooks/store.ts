@@ -140,7 +140,10 @@ export async function claimDueDeliveries(
   // subquery again for each row it updates, and each rerun (skipping the rows this statement
   // already locked) picks new ones: a claim of `limit` rows could then take every due row.
   const rows = await db
-    .with((cte) => cte("due").materialized(), () => due)
+    .with(
+      (cte) => cte("due").materialized(),
+      () => due,
+    )
     .updateTable("webhook_deliveries")
     .set({ locked_until: leaseUntil })
     .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
