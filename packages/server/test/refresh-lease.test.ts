@@ -7,10 +7,6 @@
  * "The other process is waiting" is observed, not assumed: each process names its connections
  * (`application_name`), and pg_stat_activity shows when the second one's lease UPDATE ran.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type ServerResponse } from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentialsContext } from "../src/accounts/service.js";
@@ -22,58 +18,15 @@ import {
   type TestPostgresDatabase,
 } from "./support/postgres.js";
 import { cli, type ServerProcess, startServerProcess, TEST_ENCRYPTION_KEY } from "./support/process.js";
-import { basicAuth, freePort } from "./support/server.js";
+import { basicAuth } from "./support/server.js";
+import { startTokenEndpoint, TOKEN_PROVIDER_KEY, type TokenEndpoint } from "./support/token-endpoint.js";
 
-const PROVIDER = "lease-idp";
-
-/** A token endpoint that answers each refresh only when the test releases it. */
-async function startHeldTokenEndpoint() {
-  const port = await freePort();
-  const held: ServerResponse[] = [];
-  let calls = 0;
-  const arrivals: Array<() => void> = [];
-  const server = createServer((request, response) => {
-    request.resume();
-    request.on("end", () => {
-      calls += 1;
-      held.push(response);
-      for (const arrived of arrivals.splice(0)) arrived();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return {
-    tokenUrl: `http://127.0.0.1:${port}/token`,
-    calls: () => calls,
-    /** Resolves once `count` refreshes have arrived in all. */
-    async arrived(count: number): Promise<void> {
-      while (calls < count) await new Promise<void>((resolve) => arrivals.push(resolve));
-    },
-    releaseAll(): void {
-      for (const response of held.splice(0)) {
-        response.writeHead(200, { "content-type": "application/json" });
-        response.end(
-          JSON.stringify({
-            access_token: `fresh-${calls}`,
-            token_type: "Bearer",
-            expires_in: 3600,
-            refresh_token: "refresh-2",
-          }),
-        );
-      }
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+const PROVIDER = TOKEN_PROVIDER_KEY;
 
 describe.skipIf(!postgresAvailable)("the refresh lease between two processes", () => {
   let database: TestPostgresDatabase;
   let admin: pg.Client;
-  let tokens: Awaited<ReturnType<typeof startHeldTokenEndpoint>>;
-  let providersDir: string;
+  let tokens: TokenEndpoint;
   let apiKey: string;
   let projectEnv: Record<string, string>;
   const processes: ServerProcess[] = [];
@@ -90,34 +43,9 @@ describe.skipIf(!postgresAvailable)("the refresh lease between two processes", (
     database = await createTestPostgresDatabase();
     admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
-    tokens = await startHeldTokenEndpoint();
-    providersDir = mkdtempSync(path.join(tmpdir(), "connect-hub-lease-"));
-    mkdirSync(path.join(providersDir, "logos"));
-    writeFileSync(
-      path.join(providersDir, "logos", `${PROVIDER}.svg`),
-      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 40" role="img" aria-label="Lease"><rect width="40" height="40"/></svg>',
-    );
-    writeFileSync(
-      path.join(providersDir, `${PROVIDER}.json`),
-      JSON.stringify({
-        key: PROVIDER,
-        name: "Lease IdP",
-        categories: ["iam"],
-        description: "A token endpoint for lease tests.",
-        website: "https://example.com",
-        logo: `${PROVIDER}.svg`,
-        auth: {
-          type: "oauth2",
-          authorizationUrl: "http://127.0.0.1:1/authorize",
-          tokenUrl: tokens.tokenUrl,
-          scopes: ["read"],
-          pkce: true,
-          refresh: true,
-        },
-      }),
-    );
+    tokens = await startTokenEndpoint({ hold: true });
     projectEnv = {
-      PROVIDERS_DIR: providersDir,
+      PROVIDERS_DIR: tokens.providersDir,
       OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true",
       DATABASE_POOL_SIZE: "4",
     };
@@ -139,7 +67,6 @@ describe.skipIf(!postgresAvailable)("the refresh lease between two processes", (
     await tokens?.close();
     await admin?.end();
     await database?.drop();
-    rmSync(providersDir, { recursive: true, force: true });
   });
 
   /** An OAuth2 account of the provider whose access token has expired. */
