@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "./support/http.js";
 import { basicAuth, freePort } from "./support/server.js";
 
 const BIN = fileURLToPath(new URL("../bin/connect-hub.js", import.meta.url));
@@ -165,14 +166,12 @@ describe("connect-hub CLI", () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      const up = await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (up) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitUntil(() =>
+      fetch(`${url}/healthz`).then(
+        (r) => (r.ok ? true : undefined),
+        () => undefined,
+      ),
+    );
     const response = await fetch(`${url}/connect_sessions`, {
       method: "POST",
       headers: { authorization: basicAuth(key), "content-type": "application/json" },
