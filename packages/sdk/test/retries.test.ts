@@ -115,7 +115,6 @@ describe("retries", () => {
         backoff: { initialInterval: 100, exponent: 2, maxElapsedTime: 1000 },
       },
     });
-    const startedAt = Date.now();
     const failure = await hub.connectSessions.createConnectSession(REQUEST).catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(SDKError);
@@ -204,7 +203,6 @@ describe("timeouts", () => {
       timeoutMs: 200,
       retryConfig: { strategy: "none" },
     });
-    const startedAt = Date.now();
     const failure = await hub.connectSessions.createConnectSession(REQUEST).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(RequestTimeoutError);
     expect((failure as RequestTimeoutError).name).toBe("RequestTimeoutError");
