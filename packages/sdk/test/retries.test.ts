@@ -18,6 +18,7 @@ import {
   CREATED,
   closedPort,
   errorEnvelope,
+  NEVER,
   type StubAnswer,
   type StubServer,
   startStubServer,
@@ -114,22 +115,20 @@ describe("retries", () => {
         backoff: { initialInterval: 100, exponent: 2, maxElapsedTime: 1000 },
       },
     });
-    const startedAt = Date.now();
     const failure = await hub.connectSessions.createConnectSession(REQUEST).catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(SDKError);
     expect((failure as SDKError).statusCode).toBe(503);
-    expect(Date.now() - startedAt).toBeLessThan(1500);
     expect(requestsMade().length).toBeGreaterThanOrEqual(3);
+    // The budget ends the loop: 100 + 200 + 400 ms of backoff fit in 1000 ms, little more does.
+    expect(requestsMade().length).toBeLessThanOrEqual(6);
   });
 
   it("stops at once when Retry-After lies beyond the budget", async () => {
-    const hub = await hubAnswering(answers(failWith(429, { "retry-after": "120" }), CREATED));
-    const startedAt = Date.now();
+    const hub = await hubAnswering(answers(failWith(429, { "retry-after": "3600" }), CREATED));
     await expect(hub.connectSessions.createConnectSession(REQUEST)).rejects.toBeInstanceOf(
       TooManyRequestsResponse,
     );
-    expect(Date.now() - startedAt).toBeLessThan(1000);
     expect(requestsMade()).toHaveLength(1);
   });
 
@@ -172,11 +171,11 @@ describe("connection failures", () => {
       retryConfig: { strategy: "backoff", backoff: { initialInterval: 50, maxElapsedTime: 600 } },
       hooks: { afterError: (_error, _request, context) => void attempts.push(context.attempt) },
     });
-    const startedAt = Date.now();
     await expect(hub.connectSessions.createConnectSession(REQUEST)).rejects.toBeInstanceOf(ConnectionError);
     expect(attempts.length).toBeGreaterThanOrEqual(3);
     expect(attempts).toEqual(attempts.map((_, index) => index + 1));
-    expect(Date.now() - startedAt).toBeLessThan(1500);
+    // 50 ms doubling within 600 ms: a handful of attempts, never an endless loop.
+    expect(attempts.length).toBeLessThanOrEqual(10);
   });
 
   it("retries a connection dropped before the answer, with the same key", async () => {
@@ -200,33 +199,29 @@ describe("connection failures", () => {
 
 describe("timeouts", () => {
   it("throws RequestTimeoutError when no answer arrives within timeoutMs", async () => {
-    const hub = await hubAnswering(answers({ ...CREATED, delayMs: 3000 }), {
+    const hub = await hubAnswering(answers({ ...CREATED, delayMs: NEVER }), {
       timeoutMs: 200,
       retryConfig: { strategy: "none" },
     });
-    const startedAt = Date.now();
     const failure = await hub.connectSessions.createConnectSession(REQUEST).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(RequestTimeoutError);
     expect((failure as RequestTimeoutError).name).toBe("RequestTimeoutError");
-    expect(Date.now() - startedAt).toBeLessThan(1000);
   });
 
   it("a call's timeoutMs overrides the client's, and a timed-out attempt is retried", async () => {
-    const hub = await hubAnswering(answers({ ...CREATED, delayMs: 3000 }, CREATED), {
+    const hub = await hubAnswering(answers({ ...CREATED, delayMs: NEVER }, CREATED), {
       timeoutMs: 10_000,
       retryConfig: { strategy: "backoff", backoff: FAST_BACKOFF },
     });
-    const startedAt = Date.now();
     const created = await hub.connectSessions.createConnectSession(REQUEST, { timeoutMs: 200 });
     expect(created.statusCode).toBe(201);
     expect(requestsMade()).toHaveLength(2);
-    expect(Date.now() - startedAt).toBeLessThan(1500);
   });
 });
 
 describe("aborts", () => {
   it("throws RequestAbortedError when the signal fires during the request", async () => {
-    const hub = await hubAnswering(answers({ ...CREATED, delayMs: 3000 }));
+    const hub = await hubAnswering(answers({ ...CREATED, delayMs: NEVER }));
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("user navigated away")), 100);
     const failure = await hub.connectSessions
@@ -242,11 +237,9 @@ describe("aborts", () => {
     const hub = await hubAnswering(answers(failWith(429, { "retry-after": "5" }), CREATED));
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 200);
-    const startedAt = Date.now();
     await expect(
       hub.connectSessions.createConnectSession(REQUEST, { signal: controller.signal }),
     ).rejects.toBeInstanceOf(RequestAbortedError);
-    expect(Date.now() - startedAt).toBeLessThan(1000);
     expect(requestsMade()).toHaveLength(1);
   });
 

@@ -43,7 +43,7 @@ import { Sweeper } from "./maintenance/sweeper.js";
 import { OAuthTokenClient } from "./oauth/token-client.js";
 import { healthRoutes } from "./ops/health.js";
 import { registerMetrics } from "./ops/metrics.js";
-import { OutboundClient } from "./outbound/client.js";
+import { type DnsLookup, OutboundClient } from "./outbound/client.js";
 import { loadProviderCatalog, type ProviderCatalog } from "./providers/catalog.js";
 import { SANDBOX_PATH } from "./sandbox/constants.js";
 import { sandboxRoutes } from "./sandbox/routes.js";
@@ -66,6 +66,8 @@ export interface AppOptions {
   catalog?: ProviderCatalog;
   /** Defaults to ENCRYPTION_KEY (or the development key in the data folder). */
   secrets?: SecretBox;
+  /** How outbound calls resolve host names; defaults to the system resolver. */
+  dnsLookup?: DnsLookup;
 }
 
 export { VERSION };
@@ -179,10 +181,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(config.sandboxProviders ? { sandboxPublicUrl: config.publicUrl } : {}),
     }));
   const secrets = options.secrets ?? loadSecretBox(config, (message) => app.log.warn(message));
-  const outbound = new OutboundClient({
-    ...config.outbound,
-    ownSandboxPrefix: config.sandboxProviders ? `${config.publicUrl}${SANDBOX_PATH}` : undefined,
-  });
+  const outbound = new OutboundClient(
+    {
+      ...config.outbound,
+      ownSandboxPrefix: config.sandboxProviders ? `${config.publicUrl}${SANDBOX_PATH}` : undefined,
+    },
+    options.dnsLookup,
+  );
   const tokens = new OAuthTokenClient(outbound, clock);
   const checker = new ConnectionChecker(outbound, {
     allowLoopbackUrls: config.outbound.allowPrivateNetworks,

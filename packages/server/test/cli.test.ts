@@ -14,7 +14,7 @@ import { parseEncryptionKeys, SecretBox } from "../src/crypto/secrets.js";
 import { type Db, openDatabase } from "../src/db/database.js";
 import { TenancyService } from "../src/tenancy/service.js";
 import { systemClock } from "../src/time.js";
-import { WebhookService } from "../src/webhooks/service.js";
+import { WebhookService, webhookRules } from "../src/webhooks/service.js";
 import { adminRequest, submitCredentials } from "./support/hub.js";
 import { BIN, cliWithInput, cli as runCli, TEST_ENCRYPTION_KEY } from "./support/process.js";
 import { basicAuth, freePort, startTestServer, type TestServer } from "./support/server.js";
@@ -414,9 +414,12 @@ describe("webhook listings", () => {
   it("lists endpoints and attempts as tables or JSON, never with a secret", async () => {
     const { project } = await keyFor("hooks");
     const secrets = new SecretBox(parseEncryptionKeys(TEST_ENCRYPTION_KEY));
-    const { secret } = await new WebhookService(db.kysely, secrets, systemClock, {
-      allowPrivateNetworks: false,
-    }).create(project.id, { url: "https://hooks.example.com/in", events: ["*"] });
+    const { secret } = await new WebhookService(
+      db.kysely,
+      secrets,
+      systemClock,
+      webhookRules(loadConfig(env), db.dialect),
+    ).create(project.id, { url: "https://hooks.example.com/in", events: ["*"] });
     const listed = await cli("webhooks", "list", "--project", "hooks", "--json");
     const [endpoint] = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
     expect(endpoint).toMatchObject({ url: "https://hooks.example.com/in", events: ["*"], enabled: true });

@@ -10,13 +10,15 @@ for (const dialect of TEST_DIALECTS) {
   describe.skipIf(skipDialect(dialect))(`connect sessions API on ${dialect}`, () => {
     let server: TestServer;
     let apiKey: string;
+    /** How far the server's clock runs ahead: expiry is tested by moving it, not by waiting. */
+    let offsetMs = 0;
     const create = (body: unknown, key = apiKey, headers?: Record<string, string>) =>
       postJson(`${server.url}/connect_sessions`, body, { apiKey: key, ...(headers ? { headers } : {}) });
     const authenticate = (token: unknown, key = apiKey) =>
       postJson(`${server.url}/connect_sessions/authenticate`, { token }, { apiKey: key });
 
     beforeAll(async () => {
-      server = await startTestServer({ dialect });
+      server = await startTestServer({ dialect, clock: () => new Date(Date.now() + offsetMs) });
       apiKey = await server.createApiKey();
       // A session may name only a provider the project offers.
       await adminRequest(server, apiKey, "PUT", "/integrations/bamboohr", { verify_credentials: false });
@@ -283,7 +285,7 @@ for (const dialect of TEST_DIALECTS) {
       it("answers unknown, malformed and expired tokens alike with 401", async () => {
         const shortLived = await create({ origin_owner_id: "c", origin_owner_name: "A", expires_in: 1 });
         expect((await authenticate(shortLived.body.token)).status).toBe(201);
-        await new Promise((resolve) => setTimeout(resolve, 1100));
+        offsetMs += 1001;
         const expired = await authenticate(shortLived.body.token);
         const unknown = await authenticate(`chs_${"A".repeat(43)}`);
         const malformed = await authenticate("bogus");

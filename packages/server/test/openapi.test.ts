@@ -1,6 +1,21 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { validate } from "@readme/openapi-parser";
+import helmet from "helmet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./support/server.js";
+
+/** What helmet sets with its defaults, captured from one run of its middleware. */
+function helmetHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const response = {
+    setHeader(name: string, value: string | number) {
+      headers[name.toLowerCase()] = String(value);
+    },
+    removeHeader() {},
+  };
+  helmet()({} as IncomingMessage, response as unknown as ServerResponse, () => {});
+  return headers;
+}
 
 let server: TestServer;
 beforeAll(async () => {
@@ -59,5 +74,28 @@ describe("API description", () => {
     expect(html.headers.get("x-content-type-options")).toBe("nosniff");
     // The connect page must keep its opener to post the result back to it.
     expect(html.headers.get("cross-origin-opener-policy")).toBe("unsafe-none");
+
+    // Every header helmet sets by default is there, from helmet itself (not a list kept here),
+    // with helmet's value unless the page needs its own: its CSP, its opener policy, no
+    // referrer (SECURITY.md), HSTS over https only, and no X-Frame-Options on the embeddable
+    // page (its CSP frame-ancestors names the allowed origins).
+    const own = new Set(["content-security-policy", "cross-origin-opener-policy", "referrer-policy"]);
+    const helmetDefaults = helmetHeaders();
+    expect(Object.keys(helmetDefaults).length).toBeGreaterThanOrEqual(12);
+    for (const [name, value] of Object.entries(helmetDefaults)) {
+      if (name === "strict-transport-security" || name === "x-frame-options") continue;
+      expect(html.headers.has(name), `${name} missing on the connect page`).toBe(true);
+      if (!own.has(name)) expect(html.headers.get(name), name).toBe(value);
+    }
+    expect(html.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(html.headers.has("strict-transport-security")).toBe(false);
+    const docs = await fetch(`${server.url}/docs/`);
+    expect(docs.headers.get("content-type")).toContain("text/html");
+    for (const [name, value] of Object.entries(helmetDefaults)) {
+      if (name === "strict-transport-security") continue;
+      expect(docs.headers.has(name), `${name} missing on /docs`).toBe(true);
+      if (!own.has(name))
+        expect(docs.headers.get(name), name).toBe(value === "SAMEORIGIN" ? docs.headers.get(name) : value);
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
   type TestIdentityProvider,
 } from "./support/identity-provider.js";
 import { basicAuth, freePort, startTestServer, type TestServer } from "./support/server.js";
+import { startTokenEndpoint, TOKEN_PROVIDER_KEY, type TokenEndpoint } from "./support/token-endpoint.js";
 
 describe("outbound calls", () => {
   const guarded = new OutboundClient({
@@ -297,6 +298,61 @@ describe("the OAuth state", () => {
     } finally {
       await secure.close();
     }
+  });
+});
+
+describe("a replayed OAuth callback", () => {
+  let hub: TestServer;
+  let tokens: TokenEndpoint;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    tokens = await startTokenEndpoint();
+    hub = await startTestServer({
+      env: { PROVIDERS_DIR: tokens.providersDir, OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true" },
+    });
+    apiKey = await hub.createApiKey();
+    await adminRequest(hub, apiKey, "PUT", `/integrations/${TOKEN_PROVIDER_KEY}`, {
+      client_id: "replay-client",
+      client_secret: "replay-secret",
+    });
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await tokens?.close();
+  });
+
+  it("is refused after a successful callback: no second code exchange, nothing changed", async () => {
+    const { token } = await createSession(hub, apiKey, { origin_owner_id: "replayed" });
+    const started = await fetch(`${hub.url}/connect/oauth/start`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ provider: TOKEN_PROVIDER_KEY }),
+    });
+    expect(started.status).toBe(201);
+    const state = new URL(
+      ((await started.json()) as { authorization_url: string }).authorization_url,
+    ).searchParams.get("state") as string;
+    const cookie = (started.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    const callback = async () => {
+      const response = await fetch(
+        `${hub.url}/connect/oauth/callback?${new URLSearchParams({ state, code: "the-code" })}`,
+        { headers: { cookie } },
+      );
+      return response.text();
+    };
+
+    expect(await callback()).toContain("Token IdP is connected");
+    expect(tokens.calls()).toBe(1);
+    const accounts = await hub.db.kysely.selectFrom("linked_accounts").select(["id", "updated_at"]).execute();
+    expect(accounts).toHaveLength(1);
+
+    // The same browser, the same state and code, after the success.
+    expect(await callback()).toContain("This authorization has expired");
+    expect(tokens.calls()).toBe(1);
+    expect(await hub.db.kysely.selectFrom("linked_accounts").select(["id", "updated_at"]).execute()).toEqual(
+      accounts,
+    );
   });
 });
 

@@ -17,6 +17,7 @@ import { Sweeper } from "../src/maintenance/sweeper.js";
 import * as oauthStates from "../src/oauth/store.js";
 import { TenancyService } from "../src/tenancy/service.js";
 import * as tenancy from "../src/tenancy/store.js";
+import { type DriverProbe, driverProbe } from "./support/driver-probe.js";
 import {
   createTestPostgresDatabase,
   skipDialect,
@@ -60,12 +61,16 @@ for (const dialect of TEST_DIALECTS) {
     let postgres: TestPostgresDatabase | undefined;
     let projectId: string;
     let otherProjectId: string;
+    const probe: DriverProbe = driverProbe();
 
     beforeAll(async () => {
       dataDir = mkdtempSync(path.join(tmpdir(), "connect-hub-store-"));
       postgres = dialect === "postgres" ? await createTestPostgresDatabase() : undefined;
       const url = postgres?.url ?? `file:${path.join(dataDir, "store.sqlite")}`;
-      db = openDatabase(loadConfig({ DATABASE_URL: url }).database);
+      // A pool of 2 commits one batch at a time on PostgreSQL too, so batch counts are exact.
+      db = openDatabase(loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: "2" }).database, {
+        wrapDriver: probe.wrap,
+      });
       expect(await pendingMigrations(db)).not.toHaveLength(0);
       await migrateToLatest(db);
       const service = new TenancyService(db.kysely);
@@ -190,9 +195,16 @@ for (const dialect of TEST_DIALECTS) {
     describe("group commit", () => {
       it("commits concurrent units together and answers each with its own result", async () => {
         const rows = Array.from({ length: 40 }, () => newSession(projectId, { origin_owner_id: "group" }));
+        const before = probe.transactionsCommitted();
+        probe.reset();
         const stored = await Promise.all(
           rows.map((row) => db.writes.run((trx) => sessions.insertConnectSession(trx, row))),
         );
+        // One transaction for all 40 (batching off would commit 40), and their inserts in it.
+        expect(probe.transactionsCommitted() - before).toBe(1);
+        const inserts = probe.matching(/^insert into "connect_sessions"/);
+        expect(inserts).toHaveLength(40);
+        expect(new Set(inserts.map((statement) => statement.transaction)).size).toBe(1);
         expect(new Set(stored.map((row) => row.id)).size).toBe(40);
         stored.forEach((row, index) => {
           expect(row.token_hash).toBe(rows[index]?.token_hash);
@@ -235,9 +247,14 @@ for (const dialect of TEST_DIALECTS) {
     describe("batched inserts", () => {
       it("insert a group commit's sessions in one statement, each answered with its own id", async () => {
         const rows = Array.from({ length: 30 }, () => newSession(projectId, { origin_owner_id: "batched" }));
+        const before = probe.transactionsCommitted();
+        probe.reset();
         const stored = await Promise.all(
           rows.map((row) => db.writes.runBatchable(sessions.insertSessionsTogether, row)),
         );
+        // Exactly one transaction and one INSERT statement for the 30 rows.
+        expect(probe.transactionsCommitted() - before).toBe(1);
+        expect(probe.matching(/^insert into "connect_sessions"/)).toHaveLength(1);
         expect(new Set(stored.map((row) => row.id)).size).toBe(30);
         for (const [index, row] of stored.entries()) {
           expect(row.token_hash).toBe(rows[index]?.token_hash);
@@ -373,6 +390,12 @@ for (const dialect of TEST_DIALECTS) {
         const rows = Array.from({ length: 60 }, () =>
           newSession(projectId, { origin_owner_id: owner, expires_at: "2026-11-24T00:00:00.000Z" }),
         );
+        // Expire what earlier tests left first, so this sweep's count is exactly these rows.
+        await new Sweeper(
+          db,
+          { ...sweeperConfig, sessionRetentionSeconds: 0 },
+          { clock: at(NOW) },
+        ).sweepOnce();
         await db.kysely.insertInto("connect_sessions").values(rows).execute();
         // Separate connections where the database has them, as separate processes would.
         const url = postgres?.url ?? `file:${path.join(dataDir, "store.sqlite")}`;
@@ -391,7 +414,7 @@ for (const dialect of TEST_DIALECTS) {
             ),
           );
           const marked = reports.reduce((sum, report) => sum + (report.expire_connect_sessions ?? 0), 0);
-          expect(marked).toBeGreaterThanOrEqual(60);
+          expect(marked).toBe(60);
           expect(await statusCounts(owner)).toEqual({});
         } finally {
           await Promise.all(others.map((other) => other.close()));

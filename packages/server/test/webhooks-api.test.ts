@@ -2,9 +2,11 @@
  * The webhook admin API and CLI: endpoints, their secrets at rest, the URLs they may point to
  * (with the outbound guard on, as in production), and the events' place in the OpenAPI document.
  */
+import { lookup } from "node:dns";
 import { validate } from "@readme/openapi-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectErrorBody } from "./support/http.js";
+import type { DnsLookup } from "../src/outbound/client.js";
+import { expectErrorBody, waitUntil } from "./support/http.js";
 import { adminRequest, connectApiKeyAccount } from "./support/hub.js";
 import { cli } from "./support/process.js";
 import { startTestServer, type TestServer } from "./support/server.js";
@@ -16,8 +18,18 @@ describe("webhook endpoints with the outbound guard on", () => {
   const admin = (method: string, path: string, body?: unknown, key = apiKey) =>
     adminRequest(server, key, method, path, body);
 
+  // Names the test makes resolve to loopback; everything else resolves as usual.
+  const resolveToLoopback = new Set<string>();
+  const resolved: string[] = [];
+  const dnsLookup: DnsLookup = (hostname, options, callback) => {
+    resolved.push(hostname);
+    if (resolveToLoopback.has(hostname)) return callback(null, [{ address: "127.0.0.1", family: 4 }]);
+    lookup(hostname, options, callback);
+  };
+
   beforeAll(async () => {
     server = await startTestServer({
+      dnsLookup,
       env: {
         WEBHOOK_POLL_INTERVAL: "50ms",
         WEBHOOK_RETRY_SCHEDULE: "100ms",
@@ -97,23 +109,24 @@ describe("webhook endpoints with the outbound guard on", () => {
     expect(message).toContain("events[0] must be one of");
   });
 
-  it("refuses at send time an endpoint whose host turned private, and records why", async () => {
+  it("refuses at send time an endpoint whose name resolves to a private address (DNS rebinding)", async () => {
     const receiver = await startWebhookReceiver();
+    // The name passed the create-time check (it is no private literal); when the delivery is
+    // sent, the resolver answers loopback, where a receiver does listen: the guard must refuse.
+    const rebinding = `rebind-${crypto.randomUUID().slice(0, 8)}.example.com`;
+    resolveToLoopback.add(rebinding);
     try {
-      const created = await admin("POST", "/webhooks/endpoints", { url: "https://hooks.example.com/in" });
-      // As if its name had come to resolve to loopback (DNS rebinding): the send-time guard holds.
-      await server.db.kysely
-        .updateTable("webhook_endpoints")
-        .set({ url: receiver.url })
-        .where("id", "=", created.body.id as string)
-        .execute();
+      const created = await admin("POST", "/webhooks/endpoints", {
+        url: `http://${rebinding}:${receiver.port}/hooks`,
+      });
+      expect(created.status).toBe(201);
       await admin("PUT", "/integrations/ashby", { verify_credentials: false });
       await connectApiKeyAccount(server, apiKey, { origin_owner_id: "ssrf" });
-      let attempts: Array<Record<string, unknown>> = [];
-      for (let i = 0; i < 100 && attempts.length === 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        attempts = (await admin("GET", `/webhooks/endpoints/${created.body.id}/attempts`)).body;
-      }
+      const attempts = await waitUntil(async () => {
+        const listed = (await admin("GET", `/webhooks/endpoints/${created.body.id}/attempts`)).body;
+        return listed.length > 0 ? listed : undefined;
+      });
+      expect(resolved).toContain(rebinding);
       expect(attempts[0]).toMatchObject({ status_code: null, succeeded: false });
       expect(attempts[0]?.error).toContain("private or reserved address");
       expect(receiver.received).toEqual([]);
@@ -154,8 +167,18 @@ describe("webhook endpoints with the outbound guard on", () => {
 describe("connect-hub webhooks (the CLI)", () => {
   let server: TestServer;
   let env: NodeJS.ProcessEnv;
+  // Names the test makes resolve to loopback; everything else resolves as usual.
+  const resolveToLoopback = new Set<string>();
+  const resolved: string[] = [];
+  const dnsLookup: DnsLookup = (hostname, options, callback) => {
+    resolved.push(hostname);
+    if (resolveToLoopback.has(hostname)) return callback(null, [{ address: "127.0.0.1", family: 4 }]);
+    lookup(hostname, options, callback);
+  };
+
   beforeAll(async () => {
     server = await startTestServer({
+      dnsLookup,
       env: { OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true", WEBHOOK_POLL_INTERVAL: "50ms" },
     });
     await server.createApiKey("cli-project");

@@ -6,6 +6,7 @@
 import { PassThrough } from "node:stream";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "./support/http.js";
 import { adminRequest, connectApiKeyAccount } from "./support/hub.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 import { signatureHeaders, startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.js";
@@ -90,10 +91,10 @@ describe("retries", () => {
       (await project.admin("GET", `/webhooks/endpoints/${endpoint.id}/attempts`)).body.filter(
         (a) => !a.succeeded,
       );
-    for (let i = 0; i < 100 && (await failedAttempts()).length < 2; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const failed = await failedAttempts();
+    const failed = await waitUntil(async () => {
+      const attempts = await failedAttempts();
+      return attempts.length >= 2 ? attempts : undefined;
+    });
     expect(failed.length).toBeGreaterThanOrEqual(2);
     expect(failed[0]).toMatchObject({ status_code: null, succeeded: false });
     expect(failed[0]?.error).toContain("could not reach");
@@ -127,13 +128,16 @@ describe("retries", () => {
       const endpoint = await project.addEndpoint(receiver.url, ["account.created"]);
       await project.connect();
       await receiver.waitFor((all) => all.length === 3);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // Once the delivery is settled as failed nothing can send it again.
+      const row = await waitUntil(async () => {
+        const delivery = await exhausting.db.kysely
+          .selectFrom("webhook_deliveries")
+          .selectAll()
+          .where("endpoint_id", "=", endpoint.id)
+          .executeTakeFirstOrThrow();
+        return delivery.status === "failed" ? delivery : undefined;
+      });
       expect(receiver.received).toHaveLength(3);
-      const row = await exhausting.db.kysely
-        .selectFrom("webhook_deliveries")
-        .selectAll()
-        .where("endpoint_id", "=", endpoint.id)
-        .executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: "failed", attempts: 3 });
     } finally {
       await exhausting.close();
@@ -162,8 +166,13 @@ describe("retries", () => {
 
 describe("secret rotation", () => {
   let server: TestServer;
+  /** The overlap ends on the server's clock, moved by the test rather than waited for. */
+  let offsetMs = 0;
   beforeAll(async () => {
-    server = await startTestServer({ env: { ...BASE_ENV, WEBHOOK_RETRY_SCHEDULE: hundredMs(3) } });
+    server = await startTestServer({
+      env: { ...BASE_ENV, WEBHOOK_RETRY_SCHEDULE: hundredMs(3) },
+      clock: () => new Date(Date.now() + offsetMs),
+    });
   });
   afterAll(() => server.close());
 
@@ -187,7 +196,7 @@ describe("secret rotation", () => {
     expect(new Webhook(newSecret).verify(during.body, signatureHeaders(during))).toEqual(during.event);
     expect(new Webhook(endpoint.secret).verify(during.body, signatureHeaders(during))).toEqual(during.event);
 
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    offsetMs += 2001;
     await project.connect();
     const [, after] = await receiver.waitFor((all) => all.length === 2);
     if (!after) throw new Error("no delivery");
@@ -204,9 +213,11 @@ describe("secret rotation", () => {
     const endpoint = await project.addEndpoint("https://hooks.example.com/in");
     const rotated = await project.admin("POST", `/webhooks/endpoints/${endpoint.id}/rotate-secret`);
     expect(rotated.status).toBe(200);
-    const overlapMs = Date.parse(rotated.body.previous_secret_expires_at as string) - Date.now();
-    expect(overlapMs).toBeGreaterThan(86_000_000);
-    expect(overlapMs).toBeLessThanOrEqual(86_400_000);
+    // Exactly 24 hours after the rotation, as the server's clock saw it.
+    const overlapMs =
+      Date.parse(rotated.body.previous_secret_expires_at as string) -
+      Date.parse(rotated.body.updated_at as string);
+    expect(overlapMs).toBe(86_400_000);
   });
 });
 
@@ -242,9 +253,24 @@ describe("an endpoint that keeps failing", () => {
     const state = (await project.admin("GET", `/webhooks/endpoints/${broken.id}`)).body;
     expect(state).toMatchObject({ enabled: false, disabled_reason: "failing" });
     expect(state.consecutive_failures as number).toBeGreaterThanOrEqual(5);
+    // Disabled endpoints are not claimed: once no claim of its deliveries is left in flight,
+    // nothing can be sent to it any more.
+    await waitUntil(async () => {
+      const claimed = await server.db.kysely
+        .selectFrom("webhook_deliveries")
+        .select("id")
+        .where("endpoint_id", "=", broken.id)
+        .where("locked_until", "is not", null)
+        .execute();
+      return claimed.length === 0 ? true : undefined;
+    });
     const attemptsWhenDisabled = failing.received.length;
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(failing.received.length).toBe(attemptsWhenDisabled);
+    const settled = await server.db.kysely
+      .selectFrom("webhook_attempts")
+      .select("id")
+      .where("endpoint_id", "=", broken.id)
+      .execute();
+    expect(attemptsWhenDisabled).toBe(settled.length);
 
     failing.respond = () => ({ status: 204 });
     const enabled = await project.admin("PATCH", `/webhooks/endpoints/${broken.id}`, { enabled: true });

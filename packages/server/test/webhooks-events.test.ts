@@ -171,7 +171,18 @@ for (const dialect of TEST_DIALECTS) {
         await admin("DELETE", `/accounts/${accountId}`);
         await eventFor("account.deleted", aboutAccount(accountId));
         await narrow.waitFor((received) => received.length >= 1);
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Deliveries are written with their event: the outbox, not a wait, says none is coming.
+        const deliveriesTo = async (url: string) =>
+          (
+            await server.db.kysely
+              .selectFrom("webhook_deliveries")
+              .innerJoin("webhook_endpoints", "webhook_endpoints.id", "webhook_deliveries.endpoint_id")
+              .select("webhook_deliveries.id")
+              .where("webhook_endpoints.url", "=", url)
+              .execute()
+          ).length;
+        expect(await deliveriesTo(narrow.url)).toBe(1);
+        expect(await deliveriesTo(otherReceiver.url)).toBe(0);
         expect(narrow.received.map((d) => d.event.type)).toEqual(["account.deleted"]);
         expect(otherReceiver.received).toEqual([]);
         await admin("DELETE", `/webhooks/endpoints/${onlyDeleted.body.id}`);

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { type Db, migrateToLatest, openDatabase } from "../src/db/database.js";
@@ -146,6 +147,8 @@ for (const dialect of TEST_DIALECTS) {
                 7,
               );
               if (!batch.length) return mine;
+              // A claim never takes more than it asked for (a rescanned subquery once did).
+              expect(batch.length).toBeLessThanOrEqual(7);
               mine.push(...batch.map((d) => d.id));
             }
           }),
@@ -175,6 +178,77 @@ for (const dialect of TEST_DIALECTS) {
       );
       expect(lapsed).toHaveLength(due);
     });
+
+    // Forced overlap: the second claim runs while the first is inside its open transaction, so
+    // a claim that did not skip or recheck the rows another dispatcher holds takes them too.
+    // (SQLite has one writer at a time: there, the lease check above is what keeps claims apart.)
+    it.skipIf(dialect !== "postgres")(
+      "keeps a claim made while another dispatcher's claim is uncommitted off that one's rows",
+      async () => {
+        await db.kysely.deleteFrom("webhook_deliveries").execute();
+        const endpoint = await addEndpoint();
+        const eventId = await db.kysely
+          .transaction()
+          .execute((trx) => outbox.record(trx, projectId, "account.updated", { n: 1 }));
+        await db.kysely.deleteFrom("webhook_deliveries").execute();
+        await store.insertDeliveries(
+          db.kysely,
+          Array.from({ length: 20 }, () => ({
+            project_id: projectId,
+            event_id: eventId as string,
+            endpoint_id: endpoint,
+            status: "pending" as const,
+            attempts: 0,
+            next_attempt_at: NOW,
+            locked_until: null,
+            created_at: NOW,
+            updated_at: NOW,
+          })),
+        );
+        const other = openDatabase(loadConfig({ DATABASE_URL: url }).database);
+        const holder = await db.kysely.startTransaction().execute();
+        try {
+          const first = await store.claimDueDeliveries(
+            holder,
+            db.dialect,
+            NOW,
+            "2026-11-27T12:01:00.000Z",
+            8,
+          );
+          expect(first).toHaveLength(8);
+          const second = store.claimDueDeliveries(
+            other.kysely,
+            other.dialect,
+            NOW,
+            "2026-11-27T12:01:00.000Z",
+            100,
+          );
+          // Until the second claim has either answered or is waiting on the first one's row locks.
+          let settled = false;
+          void second.finally(() => {
+            settled = true;
+          });
+          for (;;) {
+            if (settled) break;
+            const { rows } = await sql<{ n: string }>`
+              select count(*) as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'`.execute(db.kysely);
+            if (Number(rows[0]?.n) > 0) break;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          await holder.commit().execute();
+          const firstIds = new Set(first.map((delivery) => delivery.id));
+          const overlap = (await second).filter((delivery) => firstIds.has(delivery.id));
+          expect(overlap).toEqual([]);
+        } finally {
+          await holder
+            .rollback()
+            .execute()
+            .catch(() => {});
+          await other.close();
+        }
+      },
+    );
 
     it("sweeps finished deliveries, their attempts and their events after the retention period", async () => {
       const endpoint = await addEndpoint({ events: ["connect_session.expired"] });

@@ -31,6 +31,12 @@ export interface StubServer {
   close(): Promise<void>;
 }
 
+/**
+ * A delay no test outlives: an answer that never comes. A call that must give up (timeout,
+ * abort, budget) proves it by settling at all; if it did not, the test would hang and fail.
+ */
+export const NEVER = 3_600_000;
+
 /** Answers request number `index` (0-based) with what `script` returns for it. */
 export async function startStubServer(
   script: (index: number, request: RecordedRequest) => StubAnswer,
@@ -49,7 +55,8 @@ export async function startStubServer(
       };
       requests.push(recorded);
       const answer = script(requests.length - 1, recorded);
-      setTimeout(() => {
+      // Unreferenced: an answer held past the test (NEVER) does not keep the process alive.
+      const timer = setTimeout(() => {
         if (answer.hangUp) {
           req.socket.destroy();
           return;
@@ -61,6 +68,7 @@ export async function startStubServer(
         });
         res.end(jsonBody ? JSON.stringify(answer.body) : answer.body);
       }, answer.delayMs ?? 0);
+      timer.unref();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

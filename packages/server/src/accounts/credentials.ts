@@ -20,6 +20,8 @@ import * as store from "./store.js";
 const REFRESH_MARGIN_SECONDS = 60;
 const LEASE_SECONDS = 30;
 const WAIT_STEP_MS = 100;
+/** Takeovers tried before answering 503 (each after a lease lapsed unreleased). */
+const MAX_LEASE_ROUNDS = 3;
 
 export interface AccountCredentialsView {
   id: string;
@@ -66,24 +68,43 @@ export class CredentialService {
     return pending;
   }
 
+  /**
+   * Refreshes under the cross-process lease. Without it, waits for the holder's result; a lease
+   * that lapses unreleased (its holder died mid-refresh) is taken over, so a dead process never
+   * leaves an account unrefreshable for longer than the lease.
+   */
   private async refreshWithLease(row: store.LinkedAccountRow): Promise<store.LinkedAccountRow> {
-    const now = this.clock();
-    const leased = await store.acquireRefreshLease(
-      this.db,
-      row.project_id,
-      row.id,
-      isoTimestamp(now),
-      isoTimestamp(addSeconds(now, LEASE_SECONDS)),
-    );
-    if (!leased) return this.waitForOtherRefresh(row);
-    try {
-      return await this.refresh(row);
-    } finally {
-      await store.updateAccount(this.db, row.project_id, row.id, { refresh_lease_until: null });
+    let current = row;
+    for (let round = 0; round < MAX_LEASE_ROUNDS; round++) {
+      const now = this.clock();
+      const leased = await store.acquireRefreshLease(
+        this.db,
+        current.project_id,
+        current.id,
+        isoTimestamp(now),
+        isoTimestamp(addSeconds(now, LEASE_SECONDS)),
+      );
+      if (leased) {
+        try {
+          // Read again under the lease: a holder that finished meanwhile may have refreshed.
+          const leasedRow = await this.accounts.findOrThrow(this.db, current.project_id, current.id);
+          return this.needsRefresh(leasedRow) ? await this.refresh(leasedRow) : leasedRow;
+        } finally {
+          await store.updateAccount(this.db, current.project_id, current.id, { refresh_lease_until: null });
+        }
+      }
+      const settled = await this.waitForOtherRefresh(current);
+      if (settled) return settled;
+      // The holder's lease lapsed without a result: take it over.
+      current = await this.accounts.findOrThrow(this.db, current.project_id, current.id);
     }
+    throw refreshTakesTooLong();
   }
 
-  private async waitForOtherRefresh(row: store.LinkedAccountRow): Promise<store.LinkedAccountRow> {
+  /** The row once the holder released its lease; undefined once the lease lapsed unreleased. */
+  private async waitForOtherRefresh(
+    row: store.LinkedAccountRow,
+  ): Promise<store.LinkedAccountRow | undefined> {
     for (let waited = 0; waited < LEASE_SECONDS * 1000; waited += WAIT_STEP_MS) {
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
       const current = await this.accounts.findOrThrow(this.db, row.project_id, row.id);
@@ -91,14 +112,10 @@ export class CredentialService {
         if (current.status === "error") throw refreshFailed(current);
         return current;
       }
+      // Same comparison as acquireRefreshLease: a lease before now can be taken.
+      if (current.refresh_lease_until < isoTimestamp(this.clock())) return undefined;
     }
-    throw new ApiError(
-      503,
-      "Another refresh of this account's credentials is taking too long; retry shortly",
-      {
-        retryAfterSeconds: 1,
-      },
-    );
+    throw refreshTakesTooLong();
   }
 
   private async refresh(row: store.LinkedAccountRow): Promise<store.LinkedAccountRow> {
@@ -192,6 +209,16 @@ export class CredentialService {
         : null,
     };
   }
+}
+
+function refreshTakesTooLong(): ApiError {
+  return new ApiError(
+    503,
+    "Another refresh of this account's credentials is taking too long; retry shortly",
+    {
+      retryAfterSeconds: 1,
+    },
+  );
 }
 
 function refreshFailed(row: store.LinkedAccountRow, providerErrors?: unknown[]): ApiError {

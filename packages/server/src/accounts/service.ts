@@ -5,7 +5,7 @@
 import type { Kysely } from "kysely";
 import type { SecretBox } from "../crypto/secrets.js";
 import { randomId } from "../crypto/tokens.js";
-import type { Database, LinkedAccountTable } from "../db/schema.js";
+import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import { boundedFreeForm } from "../http/input-guards.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
@@ -13,32 +13,9 @@ import { type Clock, isoTimestamp } from "../time.js";
 import type { WebhookOutbox } from "../webhooks/outbox.js";
 import { type ListAccountsQuery, PAGE_SIZE, type PatchAccount } from "./schema.js";
 import * as store from "./store.js";
+import type { AuthType, LinkedAccountView, StatusReasonView } from "./view.js";
 
-export type AuthType = LinkedAccountTable["auth_type"];
-
-export interface StatusReasonView {
-  code: string | null;
-  description: string | null;
-  timestamp: string;
-}
-
-export interface LinkedAccountView {
-  id: string;
-  provider: string;
-  provider_name: string | null;
-  status: store.LinkedAccountRow["status"];
-  status_reasons: StatusReasonView[] | null;
-  origin_owner_id: string;
-  origin_owner_name: string;
-  origin_username: string | null;
-  setup_information: Record<string, unknown> | null;
-  label: string | null;
-  type: string | null;
-  metadata: Record<string, unknown> | null;
-  auth_type: AuthType;
-  created_at: string;
-  updated_at: string;
-}
+export type { AuthType, LinkedAccountView, StatusReasonView } from "./view.js";
 
 /** What a successful connection hands over to become (or renew) an account. */
 export interface NewConnection {

@@ -115,10 +115,11 @@ export async function findLiveConnectSessionByTokenHash(
 }
 
 /**
- * The live session behind a token hash, whatever its project: the hosted page's lookup, where
- * the token itself is the credential and names the project.
+ * The live session behind a token hash, in any project: only for the hosted page, where the
+ * token itself is the credential and names the project. Everything holding an API key uses
+ * the project-scoped findLiveConnectSessionByTokenHash.
  */
-export async function findLiveConnectSessionByToken(
+export async function findLiveConnectSessionByTokenHashInAnyProject(
   db: Kysely<Database>,
   tokenHash: string,
   now: string,

@@ -6,7 +6,15 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type SQLite from "better-sqlite3";
-import { Kysely, type MigrationResultSet, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import {
+  type Dialect,
+  type Driver,
+  Kysely,
+  type MigrationResultSet,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+} from "kysely";
 import type pg from "pg";
 import type { DatabaseConfig } from "../config.js";
 import { cachingSqliteDatabase, type DialectName, preparingPostgresPool } from "./dialect.js";
@@ -39,8 +47,29 @@ export interface Db {
  */
 const requireDriver = createRequire(import.meta.url);
 
-export function openDatabase(config: DatabaseConfig): Db {
-  return config.dialect === "postgres" ? openPostgres(config.url, config.poolSize) : openSqlite(config.file);
+export interface OpenDatabaseOptions {
+  /**
+   * Wraps the driver Kysely talks to: tests count transactions and statements, hold a commit
+   * back or fail one, through the real driver underneath. Production passes nothing.
+   */
+  wrapDriver?: (driver: Driver) => Driver;
+}
+
+export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Db {
+  return config.dialect === "postgres"
+    ? openPostgres(config.url, config.poolSize, options)
+    : openSqlite(config.file, options);
+}
+
+function withDriver(dialect: Dialect, options: OpenDatabaseOptions): Dialect {
+  const wrap = options.wrapDriver;
+  if (!wrap) return dialect;
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createDriver: () => wrap(dialect.createDriver()),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+  };
 }
 
 /**
@@ -48,7 +77,7 @@ export function openDatabase(config: DatabaseConfig): Db {
  * file 0600 (SQLite gives the -wal and -shm files the database file's mode). Existing folders
  * and files keep the modes the operator gave them.
  */
-function openSqlite(file: string): Db {
+function openSqlite(file: string, options: OpenDatabaseOptions): Db {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // "a" creates the file when missing (with this mode) and never truncates an existing one.
   closeSync(openSync(file, "a", 0o600));
@@ -65,7 +94,7 @@ function openSqlite(file: string): Db {
   sqlite.pragma("mmap_size = 1073741824");
   sqlite.pragma("cache_size = -65536");
   const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: cachingSqliteDatabase(sqlite) }),
+    dialect: withDriver(new SqliteDialect({ database: cachingSqliteDatabase(sqlite) }), options),
   });
   let closed = false;
   return {
@@ -80,14 +109,14 @@ function openSqlite(file: string): Db {
   };
 }
 
-function openPostgres(url: string, poolSize: number): Db {
+function openPostgres(url: string, poolSize: number, options: OpenDatabaseOptions): Db {
   const { Pool } = requireDriver("pg") as typeof pg;
   const pool = new Pool({ connectionString: url, max: poolSize });
   // An idle client that loses its server (restart, failover) emits here; without a listener
   // the process would crash. The pool drops the client and opens a new one when needed.
   pool.on("error", () => {});
   const kysely = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: preparingPostgresPool(pool) }),
+    dialect: withDriver(new PostgresDialect({ pool: preparingPostgresPool(pool) }), options),
   });
   return {
     kysely,

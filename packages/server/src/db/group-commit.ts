@@ -11,6 +11,18 @@
  *   and every unit is run again alone, in a transaction of its own, so each gets exactly the
  *   outcome it would have had without batching (a unique violation, a rule's error). Units
  *   must therefore have no effect outside the transaction.
+ *
+ * Why creates alone go through it (a session create, an idempotent create): they are the hot
+ * writes, many of them concurrent, each a pure insert (or a recheck and an insert) that can
+ * run again without harm. Every other write (linking an account, PATCH, delete, the OAuth
+ * callback, the delivery worker, the sweeper) opens its own transaction: those are rarer,
+ * read-then-write with rules in between, and some call out (a token endpoint, a webhook
+ * receiver) around their transaction, which a unit that may run twice must never do. The
+ * durability promise is the same on both paths, and test/durability.test.ts holds each one to
+ * it. The units that use this path keep the contract: `connect-sessions/service.ts` builds the
+ * row (token, timestamps) before queueing and counts the session only after the commit;
+ * `idempotency/service.ts` seals its record inside the unit and replays only from the
+ * database; store.test.ts proves a failed batch reruns each unit alone with its own outcome.
  */
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "./schema.js";

@@ -99,7 +99,7 @@ export class HubService {
   /** The live session behind a token, or undefined: the page tells nothing more. */
   async sessionByToken(token: string | undefined): Promise<SessionRow | undefined> {
     if (!token?.startsWith(TOKEN_PREFIX.connectSession)) return undefined;
-    return sessionStore.findLiveConnectSessionByToken(this.db, hashToken(token), this.now());
+    return sessionStore.findLiveConnectSessionByTokenHashInAnyProject(this.db, hashToken(token), this.now());
   }
 
   async allowedOrigins(projectId: string): Promise<string[]> {

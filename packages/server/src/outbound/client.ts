@@ -70,8 +70,17 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
-function guardedLookup(hostname: string, options: object, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+/** Resolves a host name to all its addresses, as `dns.lookup` with `all: true` does. */
+export type DnsLookup = (
+  hostname: string,
+  options: { all: true },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+const systemLookup: DnsLookup = (hostname, options, callback) => dnsLookup(hostname, options, callback);
+
+const guardedLookup = (resolve: DnsLookup) => (hostname: string, options: object, callback: LookupCallback) =>
+  resolve(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, []);
     const list = addresses as LookupAddress[];
     const blocked = list.find((entry) => !isPublicAddress(entry.address));
@@ -87,7 +96,6 @@ function guardedLookup(hostname: string, options: object, callback: LookupCallba
     const first = list[0] as LookupAddress;
     return wantsAll ? callback(null, list) : callback(null, first.address, first.family);
   });
-}
 
 export interface OutboundPolicy {
   /**
@@ -105,9 +113,13 @@ export class OutboundClient {
    */
   private unguarded: Agent | undefined;
 
-  constructor(readonly options: OutboundOptions) {
+  /** `resolve` is the system resolver; tests inject one to make a name resolve where they need. */
+  constructor(
+    readonly options: OutboundOptions,
+    resolve: DnsLookup = systemLookup,
+  ) {
     this.dispatcher = new Agent({
-      connect: options.allowPrivateNetworks ? {} : { lookup: guardedLookup as never },
+      connect: options.allowPrivateNetworks ? {} : { lookup: guardedLookup(resolve) as never },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });

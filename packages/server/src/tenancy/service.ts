@@ -115,7 +115,7 @@ export class TenancyService {
    */
   async authenticateApiKey(key: string, hash = hashToken(key)): Promise<store.Principal | undefined> {
     if (!key.startsWith(TOKEN_PREFIX.apiKey)) return undefined;
-    const now = Date.now();
+    const now = this.clock().getTime();
     const cached = this.principals.get(hash);
     if (cached && cached.until > now) return cached.principal;
     const principal = await store.findPrincipalByApiKeyHash(this.db, hash);

@@ -8,10 +8,10 @@
  * are never part of a view.
  */
 import type { Kysely } from "kysely";
-import type { LinkedAccountView } from "../accounts/service.js";
+import type { LinkedAccountView } from "../accounts/view.js";
 import type { OrganizationIdType } from "../config.js";
-import { type ConnectSessionView, connectSessionView } from "../connect-sessions/service.js";
 import type { ConnectSessionRow } from "../connect-sessions/store.js";
+import { type ConnectSessionView, connectSessionView } from "../connect-sessions/view.js";
 import { randomId } from "../crypto/tokens.js";
 import type { Database } from "../db/schema.js";
 import { findProjectSettings } from "../tenancy/store.js";

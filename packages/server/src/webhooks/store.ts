@@ -180,10 +180,17 @@ export async function claimDueDeliveries(
       .limit(limit),
     dialect,
   );
+  // A materialized CTE picks the rows once. As a plain `in (subquery)` PostgreSQL may run the
+  // subquery again for each row it updates, and each rerun (skipping the rows this statement
+  // already locked) picks new ones: a claim of `limit` rows could then take every due row.
   const rows = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () => due,
+    )
     .updateTable("webhook_deliveries")
     .set({ locked_until: leaseUntil })
-    .where("id", "in", due)
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
     .where("status", "=", "pending")
     .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<=", now)]))
     .returning(["id", "project_id", "event_id", "endpoint_id", "attempts"])

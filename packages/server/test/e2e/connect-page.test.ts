@@ -189,8 +189,14 @@ describe.skipIf(!chromiumAvailable)("the connect page", () => {
 
   it("says clearly that an expired link has expired", async () => {
     const session = await createSession(hub, apiKey, { expires_in: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const response = await page.goto(session.auth_link_url);
+    // A second passes on the server's clock (expiry is the row's `expires_at` against it).
+    clockOffsetMs += 1001;
+    let response: Awaited<ReturnType<typeof page.goto>>;
+    try {
+      response = await page.goto(session.auth_link_url);
+    } finally {
+      clockOffsetMs -= 1001;
+    }
     expect(response?.status()).toBe(401);
     await page.getByRole("heading", { name: "This link has expired" }).waitFor();
     await screenshot(page, "connect-expired");
@@ -327,8 +333,13 @@ describe.skipIf(!chromiumAvailable)("the connect page", () => {
 
   it("cannot be framed by an origin the project does not allow", async () => {
     const session = await createSession(hub, apiKey, { origin_owner_id: "iframe-stranger" });
+    // The browser refuses the frame: it navigates to its error page (listened for before it can happen).
+    const refused = page.waitForEvent("framenavigated", {
+      predicate: (frame) => frame !== page.mainFrame() && frame.url().startsWith("chrome-error://"),
+      timeout: 0,
+    });
     await page.goto(`${strangerOrigin}/?frame=${encodeURIComponent(session.auth_link_url)}`);
-    await page.waitForTimeout(500);
+    await refused;
     const framed = page.frames().find((f) => f !== page.mainFrame());
     expect(framed).toBeDefined();
     expect(framed?.url()).toBe("chrome-error://chromewebdata/");
@@ -353,7 +364,14 @@ describe.skipIf(!chromiumAvailable)("the connect page", () => {
       const closed = popup.waitForEvent("close");
       await popup.getByRole("button", { name: "Close" }).click({ noWaitAfter: true });
       await closed;
-      await opener.waitForTimeout(300);
+      if (origin === allowedOrigin) {
+        await opener.waitForFunction(
+          () => (window as unknown as { messages: unknown[] }).messages.length >= 2,
+        );
+      } else {
+        // Messages posted before the popup closed are queued on the opener: let them run.
+        await opener.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+      }
       const messages = await opener.evaluate(() => (window as unknown as { messages: unknown[] }).messages);
       if (origin === allowedOrigin) {
         const account = (await admin("POST", "/connect_sessions/authenticate", { token: session.token })).body

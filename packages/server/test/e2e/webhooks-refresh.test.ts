@@ -87,7 +87,13 @@ describe.skipIf(!chromiumAvailable)("account.credentials_refresh_failed", () => 
 
     // Still failing: the account stays in error, and no second event is sent.
     expect((await admin("GET", `/accounts/${accountId}/credentials`)).status).toBe(502);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Events are written with the change: the outbox, not a wait, shows there is no second one.
+    const events = await hub.db.kysely
+      .selectFrom("webhook_events")
+      .select("id")
+      .where("type", "=", "account.credentials_refresh_failed")
+      .execute();
+    expect(events).toHaveLength(1);
     expect(receiver.received).toHaveLength(1);
   });
 });

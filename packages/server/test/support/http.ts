@@ -41,3 +41,16 @@ export function expectErrorBody(response: JsonResponse, status: number): string 
   }
   return body.message;
 }
+
+/**
+ * Resolves with the first value `probe` answers (not undefined), asking again each time the
+ * previous answer came back: for state only visible by asking (an attempt recorded, a row
+ * changed). The test's own timeout bounds it.
+ */
+export async function waitUntil<T>(probe: () => Promise<T | undefined>, intervalMs = 20): Promise<T> {
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

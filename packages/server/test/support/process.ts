@@ -77,18 +77,16 @@ export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<Server
   void exited.then(() => {
     exitedEarly = true;
   });
-  for (let attempt = 0; ; attempt++) {
+  // Until /healthz answers or the process exits; no time limit of its own (a busy machine
+  // can take long to start a process; the test's timeout is the bound).
+  for (;;) {
     if (exitedEarly) throw new Error(`server exited during start:\n${output}`);
     const up = await fetch(`${url}/healthz`).then(
       (response) => response.ok,
       () => false,
     );
     if (up) break;
-    if (attempt > 150) {
-      child.kill("SIGKILL");
-      throw new Error(`server did not start in 15 s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
     url,

@@ -10,7 +10,8 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
-import { type Db, migrateToLatest, openDatabase } from "../../src/db/database.js";
+import { type Db, migrateToLatest, type OpenDatabaseOptions, openDatabase } from "../../src/db/database.js";
+import type { DnsLookup } from "../../src/outbound/client.js";
 import { TenancyService } from "../../src/tenancy/service.js";
 import type { Clock } from "../../src/time.js";
 import { createTestPostgresDatabase, type TestDialect } from "./postgres.js";
@@ -49,6 +50,10 @@ export interface TestServerOptions {
   dialect?: TestDialect;
   /** Leave the schema unmigrated (to test readiness). */
   skipMigrations?: boolean;
+  /** How the server's outbound calls resolve names (default: the system resolver). */
+  dnsLookup?: DnsLookup;
+  /** Observe or hold the driver's work (see driver-probe.ts). */
+  wrapDriver?: OpenDatabaseOptions["wrapDriver"];
   /** Listen on this port (default: a free one), e.g. when PUBLIC_URL must be known first. */
   port?: number;
 }
@@ -70,13 +75,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     SANDBOX_PROVIDERS: "false",
     ...options.env,
   });
-  const db = openDatabase(config.database);
+  const db = openDatabase(config.database, options.wrapDriver ? { wrapDriver: options.wrapDriver } : {});
   if (!options.skipMigrations) await migrateToLatest(db);
   const app = await buildApp({
     config,
     db,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
+    ...(options.dnsLookup ? { dnsLookup: options.dnsLookup } : {}),
   });
   await app.listen({ port, host: "127.0.0.1" });
   const tenancy = new TenancyService(db.kysely);
