@@ -36,6 +36,8 @@ import { healthRoutes } from "./ops/health.js";
 import { registerMetrics } from "./ops/metrics.js";
 import { OutboundClient } from "./outbound/client.js";
 import { loadProviderCatalog, type ProviderCatalog } from "./providers/catalog.js";
+import { proxyRoutes } from "./proxy/routes.js";
+import { ProxyService } from "./proxy/service.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
 import { WebhookDispatcher } from "./webhooks/dispatcher.js";
@@ -116,6 +118,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: "Accounts" },
         { name: "Integrations" },
         {
+          name: "Proxy",
+          description: "Calls to a linked account's provider, made with its stored credentials.",
+        },
+        {
           name: "Webhooks",
           description: "Endpoints that hear about accounts and sessions; the events are under `webhooks`.",
         },
@@ -146,12 +152,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     organizationIdType: config.organizationIdType,
     onSessionCreated: metrics.sessionCreated,
   });
+  const credentials = new CredentialService(
+    db.kysely,
+    accounts,
+    integrations,
+    catalog,
+    secrets,
+    tokens,
+    clock,
+  );
   const context = {
     config,
     catalog,
     connectSessions,
     accounts,
-    credentials: new CredentialService(db.kysely, accounts, integrations, catalog, secrets, tokens, clock),
+    credentials,
     integrations,
     projects: tenancy,
     hub: new HubService(db.kysely, {
@@ -168,6 +183,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     webhooks: new WebhookService(db.kysely, secrets, clock, {
       allowPrivateNetworks: config.outbound.allowPrivateNetworks,
     }),
+    proxy: new ProxyService(db.kysely, accounts, credentials, catalog, outbound, metrics, {
+      allowLoopbackUrls: config.outbound.allowPrivateNetworks,
+      timeoutMs: config.outbound.timeoutMs,
+    }),
     apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash)),
   };
 
@@ -176,6 +195,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(integrationRoutes(context));
   await app.register(hubRoutes(context));
   await app.register(webhookRoutes(context));
+  await app.register(proxyRoutes(context));
 
   await healthRoutes(app, db);
 

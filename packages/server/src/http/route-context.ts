@@ -7,6 +7,7 @@ import type { ConnectSessionService } from "../connect-sessions/service.js";
 import type { HubService } from "../hub/service.js";
 import type { IntegrationService } from "../integrations/service.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
+import type { ProxyService } from "../proxy/service.js";
 import type { TenancyService } from "../tenancy/service.js";
 import type { WebhookService } from "../webhooks/service.js";
 
@@ -20,5 +21,6 @@ export interface RouteContext {
   readonly projects: TenancyService;
   readonly hub: HubService;
   readonly webhooks: WebhookService;
+  readonly proxy: ProxyService;
   readonly apiKeyAuth: onRequestAsyncHookHandler;
 }

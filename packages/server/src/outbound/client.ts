@@ -1,13 +1,20 @@
 /**
- * The one HTTP client for calls leaving the server (OAuth token endpoints today, webhooks
- * later). Every call has a timeout and a response size limit, and connections to private,
+ * The one HTTP client for calls leaving the server (OAuth token endpoints, webhooks, the
+ * proxy). Every call has a timeout and a response size limit, and connections to private,
  * loopback, link-local and metadata addresses are refused at connect time: the check runs on
  * the address actually dialled, so DNS rebinding cannot slip past it. Tests that run their
  * peers on loopback turn the guard off with `allowPrivateNetworks`.
+ *
+ * `request` reads the whole answer (up to `maxResponseBytes`). `open` streams both ways for
+ * the proxy: the request body is sent as it arrives, the answer's body is handed over unread
+ * (the caller applies its own limit, if any), and the timeout is an idle timeout (no answer
+ * headers, or no body bytes, for `timeoutMs`) so a large transfer may take as long as it keeps
+ * moving. Neither follows redirects nor decompresses.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import type { Readable } from "node:stream";
 import ipaddr from "ipaddr.js";
-import { Agent, type RequestInit, fetch as undiciFetch } from "undici";
+import { Agent, type RequestInit, fetch as undiciFetch, request as undiciRequest } from "undici";
 
 export interface OutboundOptions {
   readonly timeoutMs: number;
@@ -30,6 +37,22 @@ export interface OutboundResponse {
   headers: Headers;
   text: string;
   json<T = unknown>(): T | undefined;
+}
+
+/** A streamed answer: status and headers as received, the body still unread. */
+export interface OutboundStream {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+export interface OutboundStreamInit {
+  method: string;
+  headers: Record<string, string>;
+  /** Sent as it is read; a stream is consumed (so a call with one cannot be repeated). */
+  body?: Readable | Buffer | string | undefined;
+  /** Aborts the call (e.g. when the caller of the proxy goes away). */
+  signal?: AbortSignal;
 }
 
 const PUBLIC_RANGE = "unicast";
@@ -84,22 +107,7 @@ export class OutboundClient {
     url: string,
     init: Omit<RequestInit, "dispatcher" | "signal" | "redirect"> = {},
   ): Promise<OutboundResponse> {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      throw new OutboundRequestError(`not a valid URL: ${url}`, "bad_url");
-    }
-    if (target.protocol !== "https:" && target.protocol !== "http:") {
-      throw new OutboundRequestError(`unsupported protocol ${target.protocol}`, "bad_url");
-    }
-    const literalHost = target.hostname.replace(/^\[|\]$/g, "");
-    if (!this.options.allowPrivateNetworks && ipaddr.isValid(literalHost) && !isPublicAddress(literalHost)) {
-      throw new OutboundRequestError(
-        `refused to call ${literalHost}: a private or reserved address`,
-        "blocked_address",
-      );
-    }
+    const target = this.checkedTarget(url);
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     try {
       const response = await undiciFetch(target, {
@@ -126,9 +134,69 @@ export class OutboundClient {
     }
   }
 
+  /** Streams a call both ways (see the module comment); errors are OutboundRequestErrors. */
+  async open(url: string | URL, init: OutboundStreamInit): Promise<OutboundStream> {
+    const target = this.checkedTarget(String(url));
+    try {
+      const response = await undiciRequest(target, {
+        method: init.method as "GET",
+        headers: init.headers,
+        body: init.body ?? null,
+        dispatcher: this.dispatcher,
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (error) {
+      throw classify(error, target);
+    }
+  }
+
   close(): Promise<void> {
     return this.dispatcher.close();
   }
+
+  private checkedTarget(url: string): URL {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new OutboundRequestError(`not a valid URL: ${url}`, "bad_url");
+    }
+    if (target.protocol !== "https:" && target.protocol !== "http:") {
+      throw new OutboundRequestError(`unsupported protocol ${target.protocol}`, "bad_url");
+    }
+    const literalHost = target.hostname.replace(/^\[|\]$/g, "");
+    if (!this.options.allowPrivateNetworks && ipaddr.isValid(literalHost) && !isPublicAddress(literalHost)) {
+      throw new OutboundRequestError(
+        `refused to call ${literalHost}: a private or reserved address`,
+        "blocked_address",
+      );
+    }
+    return target;
+  }
+}
+
+/** Reads a streamed body up to `maxBytes`; a larger one is destroyed and refused. */
+export async function readStreamLimited(
+  body: AsyncIterable<Uint8Array> & { destroy?: () => void },
+  maxBytes: number,
+  target: URL,
+): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        body.destroy?.();
+        throw new OutboundRequestError(`response larger than ${maxBytes} bytes`, "too_large");
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    throw classify(error, target);
+  }
+  return Buffer.concat(chunks);
 }
 
 async function readLimited(body: AsyncIterable<Uint8Array> | null, maxBytes: number): Promise<string> {
@@ -148,8 +216,13 @@ function classify(error: unknown, target: URL): OutboundRequestError {
   for (let cause: unknown = error; cause; cause = (cause as { cause?: unknown }).cause) {
     if (cause instanceof OutboundRequestError) return cause;
   }
-  const name = (error as { name?: string }).name;
-  if (name === "TimeoutError" || name === "AbortError") {
+  const { name, code } = error as { name?: string; code?: string };
+  if (
+    name === "TimeoutError" ||
+    name === "AbortError" ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT"
+  ) {
     return new OutboundRequestError(`${target.host} did not answer in time`, "timeout");
   }
   return new OutboundRequestError(`could not reach ${target.host}`, "network");
