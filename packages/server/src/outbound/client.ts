@@ -176,19 +176,21 @@ export class OutboundClient {
   }
 }
 
-/** Reads a streamed body up to `maxBytes`; a larger one is destroyed and refused. */
-export async function readStreamLimited(
-  body: AsyncIterable<Uint8Array> & { destroy?: () => void },
-  maxBytes: number,
-  target: URL,
-): Promise<Buffer> {
+/** Drops a streamed body that will not be read (its connection is closed, quietly). */
+export function discardBody(body: Readable): void {
+  body.on("error", () => {});
+  body.destroy();
+}
+
+/** Reads a streamed body up to `maxBytes`; a larger one is discarded and refused. */
+export async function readStreamLimited(body: Readable, maxBytes: number, target: URL): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
     for await (const chunk of body) {
       size += chunk.byteLength;
       if (size > maxBytes) {
-        body.destroy?.();
+        discardBody(body);
         throw new OutboundRequestError(`response larger than ${maxBytes} bytes`, "too_large");
       }
       chunks.push(chunk);

@@ -11,7 +11,7 @@ import { principalOf } from "../http/auth.js";
 import { ApiError } from "../http/errors.js";
 import type { RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
-import { OutboundRequestError, readStreamLimited } from "../outbound/client.js";
+import { discardBody, OutboundRequestError, readStreamLimited } from "../outbound/client.js";
 import { checkedCallerHeaders, forwardedRequestHeaders, relayedResponseHeaders } from "./headers.js";
 import { AccountIdHeader, PROXY_METHODS, ProxyRequestBody } from "./schema.js";
 import type { ProxiedAnswer, ProxyBody } from "./service.js";
@@ -149,7 +149,7 @@ async function rawProxy(context: RouteContext, request: FastifyRequest, reply: F
     .headers(relayedResponseHeaders(answer.headers))
     .header("content-security-policy", SANDBOX_CSP);
   if (request.method === "HEAD") {
-    answer.body.destroy();
+    discardBody(answer.body);
     return reply.send();
   }
   return reply.send(answer.body);

@@ -22,7 +22,12 @@ import type { AccountService } from "../accounts/service.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import type { AppMetrics } from "../ops/metrics.js";
-import { type OutboundClient, OutboundRequestError, type OutboundStream } from "../outbound/client.js";
+import {
+  discardBody,
+  type OutboundClient,
+  OutboundRequestError,
+  type OutboundStream,
+} from "../outbound/client.js";
 import {
   authorize,
   type ConnectionValues,
@@ -120,7 +125,7 @@ export class ProxyService {
     if (!renewed || renewed.credentials.access_token === rejected || call.body.kind === "stream") {
       return answer;
     }
-    answer.body.destroy();
+    discardBody(answer.body);
     view = renewed;
     answer = await this.send(call, provider, view, headers);
     return answer;

@@ -97,7 +97,14 @@ describe("headers and bodies", () => {
       accept: "text/plain",
       "content-type": "text/plain",
     });
-    for (const name of ["authorization", "cookie", "x-drop-me", "keep-alive", "x-account-id", "x-forwarded-for"]) {
+    for (const name of [
+      "authorization",
+      "cookie",
+      "x-drop-me",
+      "keep-alive",
+      "x-account-id",
+      "x-forwarded-for",
+    ]) {
       expect(echo.headers[name], name).toBeUndefined();
     }
   });
@@ -113,7 +120,11 @@ describe("headers and bodies", () => {
     expect(json.body).toMatchObject({
       method: "POST",
       body: JSON.stringify({ name: "Ada", tags: ["a"] }),
-      headers: { "content-type": "application/json", "x-custom": "1", authorization: "Bearer bearer-key-123" },
+      headers: {
+        "content-type": "application/json",
+        "x-custom": "1",
+        authorization: "Bearer bearer-key-123",
+      },
     });
     const text = await hub.unified(accounts.bearer as string, {
       method: "PUT",
@@ -121,7 +132,11 @@ describe("headers and bodies", () => {
       headers: { "Content-Type": "application/xml" },
       body: "<a/>",
     });
-    expect(text.body).toMatchObject({ method: "PUT", body: "<a/>", headers: { "content-type": "application/xml" } });
+    expect(text.body).toMatchObject({
+      method: "PUT",
+      body: "<a/>",
+      headers: { "content-type": "application/xml" },
+    });
   });
 
   it("passes the provider's status, body and Retry-After back", async () => {
@@ -185,7 +200,12 @@ describe("observability", () => {
       latency_ms: expect.any(Number),
     });
     const all = JSON.stringify(hub.logs());
-    for (const secret of [SIMULATOR_KEYS.query, SIMULATOR_KEYS.header, SIMULATOR_KEYS.bearer, "ada@example.com"]) {
+    for (const secret of [
+      SIMULATOR_KEYS.query,
+      SIMULATOR_KEYS.header,
+      SIMULATOR_KEYS.bearer,
+      "ada@example.com",
+    ]) {
       expect(all, secret).not.toContain(secret);
     }
     const metrics = await (await fetch(`${hub.server.url}/metrics`)).text();

@@ -23,7 +23,13 @@ export interface ProviderSimulator {
   /** Every request received, in order. */
   requests: RecordedRequest[];
   /** The OAuth2 access token the API accepts now; refresh grants replace it. */
-  oauth: { accessToken: string; refreshToken: string; refreshes: number; clientId: string; clientSecret: string };
+  oauth: {
+    accessToken: string;
+    refreshToken: string;
+    refreshes: number;
+    clientId: string;
+    clientSecret: string;
+  };
   /** Answers `<prefix>/<path>` (after the credential check) with a test's own handler. */
   handle(pathAfterPrefix: string, handler: SimulatorHandler): void;
   close(): Promise<void>;
@@ -102,7 +108,8 @@ export async function startProviderSimulator(): Promise<ProviderSimulator> {
       });
     }
     const [, prefix = "", ...rest] = url.pathname.split("/");
-    if (!(PREFIXES as readonly string[]).includes(prefix)) return json(response, 404, { error: "no such API" });
+    if (!(PREFIXES as readonly string[]).includes(prefix))
+      return json(response, 404, { error: "no such API" });
     if (!credentialAccepted(prefix, request, url, oauth.accessToken)) {
       return json(response, 401, { error: "invalid credentials" }, { "www-authenticate": "Bearer" });
     }
@@ -138,7 +145,13 @@ export async function startProviderSimulator(): Promise<ProviderSimulator> {
   };
 }
 
-const secretField = (key: string, label: string) => ({ key, label, type: "password", required: true, secret: true });
+const secretField = (key: string, label: string) => ({
+  key,
+  label,
+  type: "password",
+  required: true,
+  secret: true,
+});
 
 /** An operator PROVIDERS_DIR declaring the simulator's providers, plus one with no `api`. */
 export function writeSimulatorProviders(simulatorUrl: string): string {
@@ -156,7 +169,9 @@ export function writeSimulatorProviders(simulatorUrl: string): string {
     website: "https://example.com",
     logo: "sim.svg",
     auth,
-    ...(api ? { api: { docs: "https://example.com/docs", baseUrl: `${simulatorUrl}/${key}/v1`, ...api } } : {}),
+    ...(api
+      ? { api: { docs: "https://example.com/docs", baseUrl: `${simulatorUrl}/${key}/v1`, ...api } }
+      : {}),
   });
   const apiKeyAuth = { type: "api_key", fields: [secretField("api_key", "API key")] };
   const files = [

@@ -10,9 +10,13 @@ import { AccountService } from "../../src/accounts/service.js";
 import { loadSecretBox } from "../../src/crypto/keyring.js";
 import { loadProviderCatalog } from "../../src/providers/catalog.js";
 import { TenancyService } from "../../src/tenancy/service.js";
-import { adminRequest, connectApiKeyAccount } from "./hub.js";
 import { type JsonResponse, postJson } from "./http.js";
-import { type ProviderSimulator, startProviderSimulator, writeSimulatorProviders } from "./provider-simulator.js";
+import { adminRequest, connectApiKeyAccount } from "./hub.js";
+import {
+  type ProviderSimulator,
+  startProviderSimulator,
+  writeSimulatorProviders,
+} from "./provider-simulator.js";
 import { basicAuth, startTestServer, type TestServer } from "./server.js";
 
 export interface ProxyHub {
@@ -64,7 +68,12 @@ export async function startProxyHub(env: Record<string, string> = {}): Promise<P
     if (enabled.status !== 200) throw new Error(`${provider} not enabled: ${JSON.stringify(enabled)}`);
   }
   const catalog = await loadProviderCatalog({ extraDirs: [providersDir], allowLoopbackUrls: true });
-  const accounts = new AccountService(server.db.kysely, catalog, loadSecretBox(server.config, () => {}), () => new Date());
+  const accounts = new AccountService(
+    server.db.kysely,
+    catalog,
+    loadSecretBox(server.config, () => {}),
+    () => new Date(),
+  );
   const principal = await new TenancyService(server.db.kysely).authenticateApiKey(apiKey);
   if (!principal) throw new Error("no principal");
 
@@ -109,9 +118,12 @@ export async function startProxyHub(env: Record<string, string> = {}): Promise<P
       postJson(`${server.url}/unified/proxy`, body, { apiKey: key, headers: { "x-account-id": accountId } }),
     raw: (method, path, options = {}) =>
       new Promise((resolve, reject) => {
+        const { hostname, port } = new URL(server.url);
         const request = httpRequest(
-          `${server.url}${path}`,
           {
+            hostname,
+            port,
+            path,
             method,
             headers: {
               authorization: basicAuth(apiKey),
