@@ -12,6 +12,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./load-worker.js";
+import { measureProxy } from "./proxy.js";
 import { type Measurement, printReport, summarise } from "./report.js";
 import {
   type BenchDatabase,
@@ -179,6 +180,17 @@ async function main(): Promise<void> {
   mkdirSync(sqliteDir);
   const sqlite = await prepareDatabase(`file:${path.join(sqliteDir, "bench.sqlite")}`, async () => {});
   await benchmark(sqlite, !quick);
+  measurements.push(
+    ...(await measureProxy(sqlite, {
+      work,
+      rounds,
+      connectionCounts,
+      durationSeconds,
+      warmupSeconds,
+      log,
+      cleanups,
+    })),
+  );
 
   if (!quick && !options["no-postgres"]) {
     const created = await createPostgresDatabase(postgresUrl);
