@@ -148,7 +148,7 @@ async function rawProxy(context: RouteContext, request: FastifyRequest, reply: F
     .code(answer.status)
     .headers(relayedResponseHeaders(answer.headers))
     .header("content-security-policy", SANDBOX_CSP);
-  if (request.method === "HEAD") {
+  if (request.method === "HEAD" || answer.status === 204 || answer.status === 304) {
     discardBody(answer.body);
     return reply.send();
   }

@@ -4,6 +4,7 @@
  * limit, logs and metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import { expectErrorBody } from "../support/http.js";
 import { SIMULATOR_KEYS } from "../support/provider-simulator.js";
 import { type ProxyHub, startProxyHub } from "../support/proxy-hub.js";
@@ -31,6 +32,10 @@ beforeAll(async () => {
     response.end("id,name\n1,Ada\n");
   });
   hub.simulator.handle("/v1/silent", () => {});
+  hub.simulator.handle("/v1/nothing", (_request, response) => {
+    response.writeHead(204, { etag: '"v1"' });
+    response.end();
+  });
 });
 afterAll(() => hub?.close());
 
@@ -78,6 +83,7 @@ describe("headers and bodies", () => {
         "content-type": "text/plain",
         accept: "text/plain",
         "x-custom": "kept",
+        "x-api-key": "the-caller's-own-key",
         cookie: "hub-session=secret",
         connection: "keep-alive, x-drop-me",
         "x-drop-me": "1",
@@ -180,6 +186,27 @@ describe("headers and bodies", () => {
     expect(raw.body.length).toBe(4096);
   });
 
+  it("relays HEAD and 204 answers without a body", async () => {
+    const head = await hub.raw("HEAD", "/proxy/report.csv", { accountId: accounts.header as string });
+    expect(head.status).toBe(200);
+    expect(head.headers["content-type"]).toBe("text/csv");
+    expect(head.body).toBe("");
+    const empty = await hub.raw("DELETE", "/proxy/nothing", { accountId: accounts.header as string });
+    expect(empty.status).toBe(204);
+    expect(empty.headers.etag).toBe('"v1"');
+    const unified = await fetch(`${hub.server.url}/unified/proxy`, {
+      method: "POST",
+      headers: {
+        authorization: basicAuth(hub.apiKey),
+        "content-type": "application/json",
+        "x-account-id": accounts.header as string,
+      },
+      body: JSON.stringify({ method: "delete", path: "/nothing" }),
+    });
+    expect(unified.status).toBe(204);
+    expect(await unified.text()).toBe("");
+  });
+
   it("answers 504 when the provider does not answer in time", async () => {
     const unified = await hub.unified(accounts.header as string, { path: "/silent" });
     expect(expectErrorBody(unified, 504)).toBe("Sim Header did not answer within 3000 ms");
@@ -212,5 +239,39 @@ describe("observability", () => {
     expect(metrics).toMatch(/proxy_requests_total\{provider="sim-query",outcome="200"\} [1-9]/);
     expect(metrics).toMatch(/proxy_requests_total\{provider="sim-header",outcome="timeout"\} 1/);
     expect(metrics).toMatch(/proxy_request_duration_seconds_count\{provider="sim-header"\} [1-9]/);
+  });
+});
+
+describe("configuration and API description", () => {
+  it("reads the proxy's limits, refusing values out of range", () => {
+    const config = loadConfig({ PROXY_MAX_RESPONSE_BYTES: "4096", PROXY_MAX_REQUEST_BYTES: "8192" });
+    expect(config.proxy).toEqual({ maxResponseBytes: 4096, maxRequestBytes: 8192 });
+    expect(loadConfig({}).proxy).toEqual({ maxResponseBytes: 10_485_760, maxRequestBytes: 104_857_600 });
+    expect(() => loadConfig({ PROXY_MAX_RESPONSE_BYTES: "12" })).toThrow(ConfigError);
+    expect(() => loadConfig({ PROXY_MAX_REQUEST_BYTES: "lots" })).toThrow(/PROXY_MAX_REQUEST_BYTES/);
+  });
+
+  it("describes both routes in the OpenAPI document", async () => {
+    const document = await (await fetch(`${hub.server.url}/openapi.json`)).json();
+    const unified = document.paths["/unified/proxy"].post;
+    expect(unified.operationId).toBe("stackone_proxy_request");
+    expect(unified.parameters).toEqual([
+      expect.objectContaining({ in: "header", name: "x-account-id", required: true }),
+    ]);
+    expect(Object.keys(unified.requestBody.content["application/json"].schema.properties).sort()).toEqual([
+      "body",
+      "headers",
+      "method",
+      "path",
+      "url",
+    ]);
+    expect(Object.keys(document.paths["/proxy/{*}"]).sort()).toEqual([
+      "delete",
+      "get",
+      "options",
+      "patch",
+      "post",
+      "put",
+    ]);
   });
 });
