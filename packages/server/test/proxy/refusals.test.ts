@@ -81,8 +81,13 @@ describe("host confinement", () => {
           { requiredKeys: ["path"] },
         ),
         async (body) => {
-          const response = await hub.unified(account, body);
+          const response = await hub.raw("POST", "/unified/proxy", {
+            accountId: account,
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+          });
           expect(response.status).not.toBe(500);
+          if (response.status >= 400) expect(JSON.parse(response.body).statusCode).toBe(response.status);
           expect(attacker.requests).toEqual([]);
         },
       ),

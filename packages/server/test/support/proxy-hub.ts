@@ -125,6 +125,8 @@ export async function startProxyHub(env: Record<string, string> = {}): Promise<P
             port,
             path,
             method,
+            // A new connection each time: on a loaded machine a pooled one may already be closed.
+            agent: false,
             headers: {
               authorization: basicAuth(apiKey),
               ...(options.accountId ? { "x-account-id": options.accountId } : {}),
