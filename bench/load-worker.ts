@@ -13,8 +13,12 @@ export interface LoadSpec {
   /** Send exactly this many requests instead of running for `durationSeconds`. */
   amount?: number;
   apiKey: string;
-  /** create: POST /connect_sessions; authenticate: POST /connect_sessions/authenticate. */
-  kind: "create" | "authenticate";
+  /**
+   * create: POST /connect_sessions; authenticate: POST /connect_sessions/authenticate;
+   * request: the one `request` below, sent as it is (the proxy benchmark).
+   */
+  kind: "create" | "authenticate" | "request";
+  request?: { method: string; path: string; headers?: Record<string, string>; body?: string };
   /** For authenticate: a file of tokens, one a line (drawn at random by the runner), sent in turn. */
   tokensFile?: string;
 }
@@ -49,13 +53,22 @@ async function main(): Promise<void> {
     // Static requests only: autocannon builds their bytes once, so the load generator spends
     // its CPU on sending, not on building bodies (tokens are pre-shuffled instead).
     requests:
-      spec.kind === "create"
-        ? [{ method: "POST", path: "/connect_sessions", body: createBody }]
-        : tokens.map((token) => ({
-            method: "POST" as const,
-            path: "/connect_sessions/authenticate",
-            body: JSON.stringify({ token }),
-          })),
+      spec.kind === "request" && spec.request
+        ? [
+            {
+              method: spec.request.method as "GET",
+              path: spec.request.path,
+              headers: { ...headers, ...spec.request.headers },
+              ...(spec.request.body !== undefined ? { body: spec.request.body } : {}),
+            },
+          ]
+        : spec.kind === "create"
+          ? [{ method: "POST", path: "/connect_sessions", body: createBody }]
+          : tokens.map((token) => ({
+              method: "POST" as const,
+              path: "/connect_sessions/authenticate",
+              body: JSON.stringify({ token }),
+            })),
   });
   const output: LoadResult = {
     requestsPerSecond: result.requests.average,

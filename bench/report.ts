@@ -3,8 +3,9 @@ import type { LoadResult } from "./load-worker.js";
 
 export interface Measurement extends LoadResult {
   database: "sqlite" | "postgres";
-  endpoint: "create" | "authenticate";
-  /** "1k" or "1M": how many sessions the table held. */
+  /** create, authenticate; proxy and proxy-raw (bench/proxy.ts). */
+  endpoint: string;
+  /** "1k" or "1M": how many sessions the table held ("-" for the proxy). */
   storedSessions: string;
   connections: number;
   target: "baseline" | "hub";

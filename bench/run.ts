@@ -15,6 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { LoadResult } from "./load-worker.js";
 import { type PieceProfile, printProfile, profilePieces } from "./profile.js";
+import { measureProxy } from "./proxy.js";
 import { type Measurement, printReport, summarise } from "./report.js";
 import {
   type BenchDatabase,
@@ -209,6 +210,18 @@ async function main(): Promise<void> {
   mkdirSync(sqliteDir);
   const sqlite = await prepareDatabase(`file:${path.join(sqliteDir, "bench.sqlite")}`, async () => {});
   const profiles = await benchmark(sqlite, !quick, !options["no-profile"]);
+  if (!profileOnly)
+    measurements.push(
+      ...(await measureProxy(sqlite, {
+        work,
+        rounds,
+        connectionCounts,
+        durationSeconds,
+        warmupSeconds,
+        log,
+        cleanups,
+      })),
+    );
 
   if (!quick && !profileOnly && !options["no-postgres"]) {
     const created = await createPostgresDatabase(postgresUrl);

@@ -68,7 +68,11 @@ async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
   }
 }
 
-async function startPinned(args: string[], env: NodeJS.ProcessEnv, port: number): Promise<RunningServer> {
+export async function startPinned(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  port: number,
+): Promise<RunningServer> {
   const [command, argv] = pinned(0, process.execPath, args);
   const child = spawn(command, argv, { env, stdio: ["ignore", "ignore", "inherit"] });
   const url = `http://127.0.0.1:${port}`;

@@ -86,6 +86,7 @@ export {
   UnauthorizedResponse,
   UnprocessableEntityResponse,
 } from "./models/errors.js";
+export type { ProxyMethod, ProxyRequest, ProxyRequests, ProxyResponse } from "./proxy.js";
 export { verifyWebhook, type WebhookEvent, WebhookVerificationError } from "./webhooks.js";
 
 export const SDK_VERSION = "0.1.0";

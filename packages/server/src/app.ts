@@ -45,6 +45,8 @@ import { healthRoutes } from "./ops/health.js";
 import { registerMetrics } from "./ops/metrics.js";
 import { type DnsLookup, OutboundClient } from "./outbound/client.js";
 import { loadProviderCatalog, type ProviderCatalog } from "./providers/catalog.js";
+import { proxyRoutes } from "./proxy/routes.js";
+import { ProxyService } from "./proxy/service.js";
 import { SANDBOX_PATH } from "./sandbox/constants.js";
 import { sandboxRoutes } from "./sandbox/routes.js";
 import { TenancyService } from "./tenancy/service.js";
@@ -163,6 +165,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         },
         { name: "Connectors" },
         {
+          name: "Proxy",
+          description: "Calls to a linked account's provider, made with its stored credentials.",
+        },
+        {
           name: "Webhooks",
           description: "Endpoints that hear about accounts and sessions; the events are under `webhooks`.",
         },
@@ -244,6 +250,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     hub,
     embed: new EmbedService(db.kysely, { hub, accounts, secrets, clock, publicUrl: config.publicUrl }),
     webhooks: new WebhookService(db.kysely, secrets, clock, webhookRules(config, db.dialect)),
+    proxy: new ProxyService(db.kysely, accounts, credentials, catalog, outbound, metrics, {
+      allowLoopbackUrls: config.outbound.allowPrivateNetworks,
+      timeoutMs: config.outbound.timeoutMs,
+    }),
     apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash), authFailures),
   };
 
@@ -257,6 +267,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(connectorRoutes(context));
   if (config.sandboxProviders)
     await app.register(sandboxRoutes({ secrets, clock, publicUrl: config.publicUrl }));
+  await app.register(proxyRoutes(context));
 
   await healthRoutes(app, db);
 

@@ -45,6 +45,7 @@ export interface Config {
     /** Only for tests and closed networks: lets outbound calls reach private addresses. */
     readonly allowPrivateNetworks: boolean;
   };
+  readonly proxy: ProxyConfig;
   /** Shares rate-limit counters between processes when set; in memory otherwise. */
   readonly redisUrl: string | undefined;
   /** Which proxies to believe about the client address (Fastify's `trustProxy`). */
@@ -54,6 +55,14 @@ export interface Config {
   readonly sweeper: SweeperConfig;
   readonly metrics: MetricsConfig;
   readonly webhooks: WebhookConfig;
+}
+
+/** Limits of the proxy (`/unified/proxy` and `/proxy/{path}`); its timeout is OUTBOUND_TIMEOUT_MS. */
+export interface ProxyConfig {
+  /** Largest provider answer `/unified/proxy` reads and relays; a larger one answers 502. */
+  readonly maxResponseBytes: number;
+  /** Largest request body `/proxy/{path}` streams to a provider; a larger one answers 413. */
+  readonly maxRequestBytes: number;
 }
 
 export interface WebhookConfig {
@@ -152,6 +161,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxResponseBytes: integerSetting(env, "OUTBOUND_MAX_RESPONSE_BYTES", 1_048_576, 1_024, 104_857_600),
     allowPrivateNetworks: booleanSetting(env, "OUTBOUND_ALLOW_PRIVATE_NETWORKS", false),
   });
+  const proxy = Object.freeze({
+    maxResponseBytes: integerSetting(env, "PROXY_MAX_RESPONSE_BYTES", 10_485_760, 1_024, 104_857_600),
+    maxRequestBytes: integerSetting(env, "PROXY_MAX_REQUEST_BYTES", 104_857_600, 1_024, 10_737_418_240),
+  });
   const redisUrl = parseRedisUrl(env.REDIS_URL);
   const trustProxy = parseTrustProxy(env.TRUST_PROXY);
   const apiKeyCacheSeconds = integerSetting(env, "API_KEY_CACHE_SECONDS", 5, 0, 60);
@@ -190,6 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
     providersDirs,
     sandboxProviders,
     outbound,
+    proxy,
     redisUrl,
     trustProxy,
     apiKeyCacheSeconds,

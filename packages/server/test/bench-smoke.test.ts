@@ -1,5 +1,6 @@
 /**
- * The benchmark's pieces work (baseline, pinned servers, load generator, seeding, report):
+ * The benchmark's pieces work (baseline, pinned servers, load generator, seeding, the proxy's
+ * upstream and account, report):
  * a one-second run per target on SQLite. Its figures are not checked; the benchmark measures
  * speed, the test suite never does.
  */
@@ -46,7 +47,7 @@ describe("npm run bench -- --quick", () => {
       endpoint: string;
       hub: { requestsPerSecond: number; non2xx: number; cpuMicrosPerRequest: number };
     }>;
-    expect(rows.map((row) => row.endpoint).sort()).toEqual(["authenticate", "create"]);
+    expect(rows.map((row) => row.endpoint).sort()).toEqual(["authenticate", "create", "proxy", "proxy-raw"]);
     for (const row of rows) {
       expect(row.hub.requestsPerSecond).toBeGreaterThan(0);
       expect(row.hub.non2xx).toBe(0);

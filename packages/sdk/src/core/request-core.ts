@@ -33,10 +33,18 @@ export interface Operation<T> {
   /** Serialised as JSON; `undefined` sends no body. */
   body?: unknown;
   successStatus: number;
+  /** Other statuses that are success too (the proxy: any 2xx or 3xx the provider answered). */
+  isSuccess?: (status: number) => boolean;
+  /** Extra request headers (e.g. `x-account-id`). */
+  headers?: Readonly<Record<string, string>>;
   idempotencyKey?: string;
+  /** False: an attempt that got no answer is not retried (it may have had its effect). */
+  retryLostAnswers?: boolean;
   /** The statuses retried when the retry config names none; default `DEFAULT_RETRY_CODES`. */
   defaultRetryCodes?: readonly number[];
   read: BodyReader<T>;
+  /** Reads a success answer of any content type, instead of `read` (which wants JSON). */
+  readAnswer?: (answer: { response: Response; body: string }) => T;
 }
 
 /** The parts of every successful answer, as in the seed. */
@@ -99,10 +107,14 @@ export class RequestCore {
       signal: callOptions.signal,
       log: new CallLog(this.#options.debugLogger, operation.method, url),
     };
-    const policy = resolveRetryPolicy(
+    const resolved = resolveRetryPolicy(
       callOptions.retries ?? this.#options.retryConfig,
       operation.defaultRetryCodes,
     );
+    const policy =
+      resolved && operation.retryLostAnswers === false
+        ? { ...resolved, retryConnectionErrors: false }
+        : resolved;
     const startedAt = Date.now();
     for (let attempt = 1; ; attempt++) {
       const context: HookContext = {
@@ -122,7 +134,7 @@ export class RequestCore {
   }
 
   private async headersFor(operation: Operation<unknown>): Promise<Headers> {
-    const headers = new Headers({ accept: "application/json" });
+    const headers = new Headers({ accept: "application/json", ...operation.headers });
     if (operation.body !== undefined) headers.set("content-type", "application/json");
     const authorization = await authorizationHeader(this.#options.security);
     if (authorization !== undefined) headers.set("authorization", authorization);
@@ -182,12 +194,13 @@ export class RequestCore {
 function settle<T>(operation: Operation<T>, outcome: AttemptOutcome): OperationResult<T> {
   if (outcome.kind === "failed") throw outcome.error;
   const { response } = outcome;
-  if (response.status !== operation.successStatus) throw errorForResponse(outcome);
+  const success = response.status === operation.successStatus || operation.isSuccess?.(response.status);
+  if (!success) throw errorForResponse(outcome);
   return {
     statusCode: response.status,
     contentType: response.headers.get("content-type") ?? "",
     rawResponse: response,
-    value: readSuccessBody(outcome, operation.read),
+    value: operation.readAnswer ? operation.readAnswer(outcome) : readSuccessBody(outcome, operation.read),
   };
 }
 

@@ -53,6 +53,33 @@ export class CredentialService {
     return this.toView(row);
   }
 
+  /** `fresh` for an account already read (the proxy checks its status before using it). */
+  async freshFor(row: store.LinkedAccountRow): Promise<AccountCredentialsView> {
+    return this.toView(this.needsRefresh(row) ? await this.refreshOnce(row) : row);
+  }
+
+  /**
+   * After a provider answered 401 to `rejectedAccessToken`: the account's credentials after one
+   * refresh (shared, like `fresh`'s, by concurrent callers and processes), or the newer token
+   * another call has already put in its place. Undefined when there is nothing to refresh with
+   * (not OAuth2, or no refresh token): the 401 stands.
+   */
+  async refreshRejected(
+    projectId: string,
+    accountId: string,
+    rejectedAccessToken: string,
+  ): Promise<AccountCredentialsView | undefined> {
+    const row = await this.accounts.findOrThrow(this.db, projectId, accountId);
+    if (row.auth_type !== "oauth2") return undefined;
+    const stored = this.secrets.openJson<StoredOAuthCredentials>(
+      row.credentials_sealed,
+      credentialsContext(row.id),
+    );
+    if (stored.access_token !== rejectedAccessToken) return this.toView(row);
+    if (!stored.refresh_token) return undefined;
+    return this.toView(await this.refreshOnce(row));
+  }
+
   private needsRefresh(row: store.LinkedAccountRow): boolean {
     if (row.auth_type !== "oauth2" || !row.credentials_expires_at) return false;
     return row.credentials_expires_at <= isoTimestamp(addSeconds(this.clock(), REFRESH_MARGIN_SECONDS));

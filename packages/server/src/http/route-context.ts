@@ -9,6 +9,7 @@ import type { EmbedService } from "../embed/service.js";
 import type { HubService } from "../hub/service.js";
 import type { IntegrationService } from "../integrations/service.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
+import type { ProxyService } from "../proxy/service.js";
 import type { TenancyService } from "../tenancy/service.js";
 import type { WebhookService } from "../webhooks/service.js";
 
@@ -24,5 +25,6 @@ export interface RouteContext {
   readonly hub: HubService;
   readonly embed: EmbedService;
   readonly webhooks: WebhookService;
+  readonly proxy: ProxyService;
   readonly apiKeyAuth: onRequestAsyncHookHandler;
 }

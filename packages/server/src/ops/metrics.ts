@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics at `/metrics`, only when METRICS_ENABLED: requests by method, route and
- * status with their latency, connect sessions created, database pool usage, and the process's
- * own figures. With METRICS_TOKEN set, a scrape needs `Authorization: Bearer <token>`.
+ * status with their latency, connect sessions created, proxied calls by provider and outcome
+ * with their latency, database pool usage, and the process's own figures. With METRICS_TOKEN set, a scrape needs `Authorization: Bearer <token>`.
  * Each app has its own registry, so several apps in one process never mix their counts.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -13,9 +13,11 @@ import { ApiError } from "../http/errors.js";
 
 export interface AppMetrics {
   sessionCreated(): void;
+  /** A proxied call: the provider's status (or `timeout`, `network`, ...) and its latency. */
+  proxyCall(provider: string, outcome: string, seconds: number): void;
 }
 
-export const NO_METRICS: AppMetrics = { sessionCreated: () => {} };
+export const NO_METRICS: AppMetrics = { sessionCreated: () => {}, proxyCall: () => {} };
 
 export function registerMetrics(app: FastifyInstance, db: Db, config: MetricsConfig): AppMetrics {
   if (!config.enabled) return NO_METRICS;
@@ -39,6 +41,19 @@ export function registerMetrics(app: FastifyInstance, db: Db, config: MetricsCon
   const sessionsCreated = new Counter({
     name: "connect_sessions_created_total",
     help: "Connect sessions created (idempotent replays not counted)",
+    registers: [registry],
+  });
+  const proxyCalls = new Counter({
+    name: "proxy_requests_total",
+    help: "Calls made through the proxy, by provider and outcome (the provider's status, or why none came)",
+    labelNames: ["provider", "outcome"],
+    registers: [registry],
+  });
+  const proxyLatency = new Histogram({
+    name: "proxy_request_duration_seconds",
+    help: "Time from sending a proxied call to the provider's answer headers, by provider",
+    labelNames: ["provider"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   new Gauge({
@@ -77,7 +92,13 @@ export function registerMetrics(app: FastifyInstance, db: Db, config: MetricsCon
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 
-  return { sessionCreated: () => sessionsCreated.inc() };
+  return {
+    sessionCreated: () => sessionsCreated.inc(),
+    proxyCall: (provider, outcome, seconds) => {
+      proxyCalls.inc({ provider, outcome });
+      proxyLatency.observe({ provider }, seconds);
+    },
+  };
 }
 
 function digest(value: string): Buffer {

@@ -10,10 +10,17 @@
  * when that is a loopback or private address. Only that exact origin and path prefix is
  * exempt (the URL is normalised first, so `..` cannot climb out of it), and redirects are
  * never followed.
+ *
+ * `request` reads the whole answer (up to `maxResponseBytes`). `open` streams both ways for
+ * the proxy: the request body is sent as it arrives, the answer's body is handed over unread
+ * (the caller applies its own limit, if any), and the timeout is an idle timeout (no answer
+ * headers, or no body bytes, for `timeoutMs`) so a large transfer may take as long as it keeps
+ * moving. Neither follows redirects nor decompresses.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import type { Readable } from "node:stream";
 import ipaddr from "ipaddr.js";
-import { Agent, type RequestInit, fetch as undiciFetch } from "undici";
+import { Agent, type RequestInit, fetch as undiciFetch, request as undiciRequest } from "undici";
 
 export interface OutboundOptions {
   readonly timeoutMs: number;
@@ -38,6 +45,22 @@ export interface OutboundResponse {
   headers: Headers;
   text: string;
   json<T = unknown>(): T | undefined;
+}
+
+/** A streamed answer: status and headers as received, the body still unread. */
+export interface OutboundStream {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+export interface OutboundStreamInit {
+  method: string;
+  headers: Record<string, string>;
+  /** Sent as it is read; a stream is consumed (so a call with one cannot be repeated). */
+  body?: Readable | Buffer | string | undefined;
+  /** Aborts the call (e.g. when the caller of the proxy goes away). */
+  signal?: AbortSignal;
 }
 
 const PUBLIC_RANGE = "unicast";
@@ -136,6 +159,59 @@ export class OutboundClient {
     init: Omit<RequestInit, "dispatcher" | "signal" | "redirect"> = {},
     policy: OutboundPolicy = {},
   ): Promise<OutboundResponse> {
+    const { target, dispatcher } = this.checkedTarget(url, policy);
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    try {
+      const response = await undiciFetch(target, {
+        ...init,
+        dispatcher,
+        signal,
+        redirect: "manual",
+      });
+      const text = await readLimited(response.body, this.options.maxResponseBytes);
+      return {
+        status: response.status,
+        headers: response.headers as unknown as Headers,
+        text,
+        json<T>() {
+          try {
+            return JSON.parse(text) as T;
+          } catch {
+            return undefined;
+          }
+        },
+      };
+    } catch (error) {
+      throw classify(error, target);
+    }
+  }
+
+  /** Streams a call both ways (see the module comment); errors are OutboundRequestErrors. */
+  async open(
+    url: string | URL,
+    init: OutboundStreamInit,
+    policy: OutboundPolicy = {},
+  ): Promise<OutboundStream> {
+    const { target, dispatcher } = this.checkedTarget(String(url), policy);
+    try {
+      const response = await undiciRequest(target, {
+        method: init.method as "GET",
+        headers: init.headers,
+        body: init.body ?? null,
+        dispatcher,
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (error) {
+      throw classify(error, target);
+    }
+  }
+
+  /**
+   * Parses and checks a URL, and picks the agent that may dial it: the guarded one, or the
+   * unguarded one for this server's own sandbox routes and allow-listed `host:port` pairs.
+   */
+  private checkedTarget(url: string, policy: OutboundPolicy): { target: URL; dispatcher: Agent } {
     let target: URL;
     try {
       target = new URL(url);
@@ -160,30 +236,7 @@ export class OutboundClient {
         "blocked_address",
       );
     }
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
-    try {
-      const response = await undiciFetch(target, {
-        ...init,
-        dispatcher: exempt ? this.unguardedAgent() : this.dispatcher,
-        signal,
-        redirect: "manual",
-      });
-      const text = await readLimited(response.body, this.options.maxResponseBytes);
-      return {
-        status: response.status,
-        headers: response.headers as unknown as Headers,
-        text,
-        json<T>() {
-          try {
-            return JSON.parse(text) as T;
-          } catch {
-            return undefined;
-          }
-        },
-      };
-    } catch (error) {
-      throw classify(error, target);
-    }
+    return { target, dispatcher: exempt ? this.unguardedAgent() : this.dispatcher };
   }
 
   private unguardedAgent(): Agent {
@@ -197,6 +250,31 @@ export class OutboundClient {
   async close(): Promise<void> {
     await Promise.all([this.dispatcher.close(), this.unguarded?.close()]);
   }
+}
+
+/** Drops a streamed body that will not be read (its connection is closed, quietly). */
+export function discardBody(body: Readable): void {
+  body.on("error", () => {});
+  body.destroy();
+}
+
+/** Reads a streamed body up to `maxBytes`; a larger one is discarded and refused. */
+export async function readStreamLimited(body: Readable, maxBytes: number, target: URL): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        discardBody(body);
+        throw new OutboundRequestError(`response larger than ${maxBytes} bytes`, "too_large");
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    throw classify(error, target);
+  }
+  return Buffer.concat(chunks);
 }
 
 async function readLimited(body: AsyncIterable<Uint8Array> | null, maxBytes: number): Promise<string> {
@@ -216,8 +294,13 @@ function classify(error: unknown, target: URL): OutboundRequestError {
   for (let cause: unknown = error; cause; cause = (cause as { cause?: unknown }).cause) {
     if (cause instanceof OutboundRequestError) return cause;
   }
-  const name = (error as { name?: string }).name;
-  if (name === "TimeoutError" || name === "AbortError") {
+  const { name, code } = error as { name?: string; code?: string };
+  if (
+    name === "TimeoutError" ||
+    name === "AbortError" ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT"
+  ) {
     return new OutboundRequestError(`${target.host} did not answer in time`, "timeout");
   }
   return new OutboundRequestError(`could not reach ${target.host}`, "network");
