@@ -25,7 +25,7 @@ import { acmeHr } from "./fixtures.js";
  * their API takes a token that the stored client credentials must first be exchanged for
  * (Marketo, OneLogin, Personio), or it needs basic auth plus a secret header (UKG Pro).
  */
-const WITHOUT_API = ["marketo", "onelogin", "personio", "ukg-pro"];
+const WITHOUT_API: string[] = [];
 /** Providers with `api` but no verification request: nothing is callable with a GET or a bodiless POST. */
 const WITHOUT_VERIFY = ["linear", "workday"];
 
