@@ -316,7 +316,11 @@ function splitOnce(text: string, separator: string): [string, string | undefined
  * Fills an `auth` (or header, or token exchange) template: any credential value, unencoded (it
  * is a header or parameter). Throws `missing_value` when a value it needs is absent.
  */
-export function fillCredential(provider: ProviderDefinition, values: ConnectionValues, template: string): string {
+export function fillCredential(
+  provider: ProviderDefinition,
+  values: ConnectionValues,
+  template: string,
+): string {
   const names = credentialValueNames(provider);
   return template.replace(PLACEHOLDER, (_match, key: string) => {
     if (!names.has(key))

@@ -166,7 +166,9 @@ export async function withExchangedToken(
   const exchange = provider.api?.tokenExchange;
   const request = tokenExchangeRequest(provider, values, deps);
   if (!exchange || !request) return values;
-  const token = await deps.cache.get(request.cacheKey, () => exchangeToken(provider, exchange, request, deps));
+  const token = await deps.cache.get(request.cacheKey, () =>
+    exchangeToken(provider, exchange, request, deps),
+  );
   return { ...values, credentials: { ...values.credentials, access_token: token } };
 }
 
@@ -208,7 +210,9 @@ async function exchangeToken(
     );
   }
   const declared =
-    exchange.expiresInPointer === undefined ? undefined : readJsonPointer(document, exchange.expiresInPointer);
+    exchange.expiresInPointer === undefined
+      ? undefined
+      : readJsonPointer(document, exchange.expiresInPointer);
   const expiresIn =
     typeof declared === "number" && Number.isFinite(declared) && declared > 0
       ? declared
