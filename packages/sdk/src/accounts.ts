@@ -1,5 +1,6 @@
 /**
- * `hub.accounts`: StackOne's five Accounts operations plus Connect Hub's fresh credentials.
+ * `hub.accounts`: StackOne's five Accounts operations plus Connect Hub's fresh credentials and
+ * on-demand verification.
  * Each returns the seed's response shape, `{ statusCode, contentType, rawResponse, <model> }`
  * (success is 200 for all six, DELETE included), or throws a `ConnectHubError`.
  *
@@ -17,12 +18,14 @@ import { encodePath } from "./core/url.js";
 import {
   type AccountCredentials,
   type AccountIdRequest,
+  type AccountVerification,
   type LinkedAccount,
   type LinkedAccountMeta,
   type ListLinkedAccountsRequest,
   listLinkedAccountsToQuery,
   patchAccountToWire,
   readAccountCredentials,
+  readAccountVerification,
   readLinkedAccount,
   readLinkedAccountMeta,
   readLinkedAccounts,
@@ -50,6 +53,10 @@ export interface GetAccountMetaInfoResponse extends ResponseMetadata {
 
 export interface GetAccountCredentialsResponse extends ResponseMetadata {
   accountCredentials: AccountCredentials;
+}
+
+export interface VerifyAccountResponse extends ResponseMetadata {
+  accountVerification: AccountVerification;
 }
 
 /** Every default retry status but 502, which on this route means the provider refused the refresh. */
@@ -173,6 +180,31 @@ export class Accounts {
         successStatus: 200,
         defaultRetryCodes: CREDENTIALS_RETRY_CODES,
         read: readAccountCredentials,
+      },
+      options,
+    );
+  }
+
+  /**
+   * Checks the account's credentials with the provider again (Connect Hub only). Credentials
+   * that stopped working put the account in `error` (with a `verification_failed` status
+   * reason), working ones bring it back to `active`; each change sends `account.updated`.
+   * A provider without a declared verification request throws `UnprocessableEntityResponse`.
+   */
+  async verify(
+    request: AccountIdRequest | string,
+    options: RequestOptions = {},
+  ): Promise<VerifyAccountResponse> {
+    const id = typeof request === "string" ? request : request.id;
+    return this.#core.call(
+      "accountVerification",
+      {
+        operationId: "verifyAccount",
+        method: "POST",
+        path: encodePath`/accounts/${id}/verify`,
+        successStatus: 200,
+        defaultRetryCodes: CREDENTIALS_RETRY_CODES,
+        read: readAccountVerification,
       },
       options,
     );

@@ -13,6 +13,7 @@ export type {
   GetAccountResponse,
   ListLinkedAccountsResponse,
   UpdateAccountResponse,
+  VerifyAccountResponse,
 } from "./accounts.js";
 export { ConnectHub } from "./connect-hub.js";
 export type {
@@ -41,6 +42,7 @@ export {
   type AccountCredentials,
   type AccountIdRequest,
   AccountStatus,
+  type AccountVerification,
   AuthType,
   type LinkedAccount,
   type LinkedAccountMeta,
@@ -48,6 +50,7 @@ export {
   type PatchAccountExternalDto,
   type StatusReason,
   type UpdateAccountRequest,
+  type VerificationResult,
 } from "./models/accounts.js";
 export {
   Categories,

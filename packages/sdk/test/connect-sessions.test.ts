@@ -3,6 +3,7 @@
  * what goes on the wire, and every error the server itself produces.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminRequest } from "../../server/test/support/hub.js";
 import { startTestServer, type TestServer } from "../../server/test/support/server.js";
 import { createThenAuthenticate } from "../examples/seed-example.js";
 import {
@@ -25,6 +26,8 @@ let apiKey: string;
 beforeAll(async () => {
   server = await startTestServer();
   apiKey = await server.createApiKey();
+  // A session may name only a provider the project offers.
+  await adminRequest(server, apiKey, "PUT", "/integrations/bamboohr", {});
 });
 afterAll(() => server.close());
 

@@ -12,9 +12,11 @@ import { CredentialService } from "./accounts/credentials.js";
 import { accountRoutes } from "./accounts/routes.js";
 import { ACCOUNT_SHARED_SCHEMAS } from "./accounts/schema.js";
 import { AccountService } from "./accounts/service.js";
+import { AccountVerificationService } from "./accounts/verification.js";
 import type { Config } from "./config.js";
 import { connectSessionRoutes } from "./connect-sessions/routes.js";
 import { ConnectSessionService } from "./connect-sessions/service.js";
+import { ConnectionChecker } from "./connections/checker.js";
 import { loadSecretBox } from "./crypto/keyring.js";
 import type { SecretBox } from "./crypto/secrets.js";
 import type { Db } from "./db/database.js";
@@ -36,6 +38,8 @@ import { healthRoutes } from "./ops/health.js";
 import { registerMetrics } from "./ops/metrics.js";
 import { OutboundClient } from "./outbound/client.js";
 import { loadProviderCatalog, type ProviderCatalog } from "./providers/catalog.js";
+import { SANDBOX_PATH } from "./sandbox/constants.js";
+import { sandboxRoutes } from "./sandbox/routes.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
 import { WebhookDispatcher } from "./webhooks/dispatcher.js";
@@ -131,10 +135,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     (await loadProviderCatalog({
       extraDirs: config.providersDirs,
       allowLoopbackUrls: config.outbound.allowPrivateNetworks,
+      ...(config.sandboxProviders ? { sandboxPublicUrl: config.publicUrl } : {}),
     }));
   const secrets = options.secrets ?? loadSecretBox(config, (message) => app.log.warn(message));
-  const outbound = new OutboundClient(config.outbound);
+  const outbound = new OutboundClient({
+    ...config.outbound,
+    ownSandboxPrefix: config.sandboxProviders ? `${config.publicUrl}${SANDBOX_PATH}` : undefined,
+  });
   const tokens = new OAuthTokenClient(outbound, clock);
+  const checker = new ConnectionChecker(outbound, {
+    allowLoopbackUrls: config.outbound.allowPrivateNetworks,
+  });
 
   const integrations = new IntegrationService(db.kysely, catalog, secrets, clock);
   const events = new WebhookOutbox(clock, config.organizationIdType);
@@ -145,13 +156,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     organizationIdType: config.organizationIdType,
     onSessionCreated: metrics.sessionCreated,
+    checkProvider: (projectId, providerKey) => integrations.assertOffered(projectId, providerKey),
   });
+  const credentials = new CredentialService(
+    db.kysely,
+    accounts,
+    integrations,
+    catalog,
+    secrets,
+    tokens,
+    clock,
+  );
   const context = {
     config,
     catalog,
     connectSessions,
     accounts,
-    credentials: new CredentialService(db.kysely, accounts, integrations, catalog, secrets, tokens, clock),
+    credentials,
+    accountVerification: new AccountVerificationService({
+      accounts,
+      credentials,
+      integrations,
+      catalog,
+      checker,
+      clock,
+    }),
     integrations,
     projects: tenancy,
     hub: new HubService(db.kysely, {
@@ -161,6 +190,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       tenancy,
       secrets,
       tokens,
+      checker,
       clock,
       publicUrl: config.publicUrl,
       events,
@@ -176,6 +206,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(integrationRoutes(context));
   await app.register(hubRoutes(context));
   await app.register(webhookRoutes(context));
+  if (config.sandboxProviders)
+    await app.register(sandboxRoutes({ secrets, clock, publicUrl: config.publicUrl }));
 
   await healthRoutes(app, db);
 

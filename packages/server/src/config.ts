@@ -29,6 +29,11 @@ export interface Config {
   readonly encryptionKeys: readonly EncryptionKey[] | undefined;
   /** Operator folders of provider files, added to (and overriding) the shipped catalog. */
   readonly providersDirs: readonly string[];
+  /**
+   * SANDBOX_PROVIDERS: offer the sandbox providers this server serves itself (on by default,
+   * off by default when NODE_ENV=production).
+   */
+  readonly sandboxProviders: boolean;
   readonly outbound: {
     readonly timeoutMs: number;
     readonly maxResponseBytes: number;
@@ -115,6 +120,17 @@ export function loadConfig(env: Env = process.env): Config {
     .map((dir) => dir.trim())
     .filter(Boolean)
     .map((dir) => path.resolve(dir));
+  // Off by default where the sandbox could not work (a plain-http PUBLIC_URL on another host).
+  const sandboxProviders = booleanSetting(
+    env,
+    "SANDBOX_PROVIDERS",
+    !production && sandboxCanServe(publicUrl),
+  );
+  if (sandboxProviders && !sandboxCanServe(publicUrl)) {
+    throw new ConfigError(
+      `SANDBOX_PROVIDERS needs PUBLIC_URL to be https or a loopback http address (got "${publicUrl}"); set SANDBOX_PROVIDERS=false`,
+    );
+  }
   const outbound = Object.freeze({
     timeoutMs: integerSetting(env, "OUTBOUND_TIMEOUT_MS", 10_000, 100, 120_000),
     maxResponseBytes: integerSetting(env, "OUTBOUND_MAX_RESPONSE_BYTES", 1_048_576, 1_024, 104_857_600),
@@ -152,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     encryptionKeys,
     providersDirs,
+    sandboxProviders,
     outbound,
     redisUrl,
     trustProxy,
@@ -180,6 +197,12 @@ function parseEncryptionKeySetting(
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+}
+
+/** The sandbox's provider files point at PUBLIC_URL, which the catalog accepts only so. */
+function sandboxCanServe(publicUrl: string): boolean {
+  const url = new URL(publicUrl);
+  return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
 }
 
 function booleanSetting(env: Env, name: string, fallback: boolean): boolean {

@@ -96,8 +96,21 @@ describe("connect-hub CLI", () => {
   it("lists providers and manages integrations and allowed origins", async () => {
     const providers = await cli("providers", "--category", "hris");
     expect(providers.code).toBe(0);
-    expect(providers.stdout).toMatch(/^KEY\tNAME\tAUTH\tCATEGORIES\n/);
+    expect(providers.stdout).toMatch(/^KEY\tNAME\tAUTH\tCATEGORIES\tVERIFIES\n/);
     expect(providers.stdout).toContain("bamboohr\tBambooHR\tapi_key\thris");
+    // The sandbox is on outside production, and says it verifies credentials.
+    expect(providers.stdout).toContain("sandbox-api-key\tSandbox (API key)\tapi_key\thris,ats,crm\tyes");
+    const noVerify = await cli(
+      "integrations",
+      "enable",
+      "sandbox-api-key",
+      "--no-verify",
+      "--project",
+      "cli-p",
+    );
+    expect(noVerify.stdout).toContain("sandbox-api-key\tapi_key\tenabled\tready\t-\toff");
+    const kept = await cli("integrations", "enable", "sandbox-api-key", "--project", "cli-p");
+    expect(kept.stdout).toContain("sandbox-api-key\tapi_key\tenabled\tready\t-\toff");
     expect(providers.stdout).not.toContain("greenhouse");
 
     expect((await cli("integrations", "enable", "bamboohr", "--project", "cli-p")).code).toBe(0);
@@ -122,10 +135,9 @@ describe("connect-hub CLI", () => {
     expect(enabled.stdout + enabled.stderr).not.toContain("hub-secret-from-stdin");
     expect((await cli("integrations", "disable", "bamboohr", "--project", "cli-p")).code).toBe(0);
     const listed = await cli("integrations", "list", "--project", "cli-p");
-    expect(listed.stdout.split("\n").slice(1, 3)).toEqual([
-      "bamboohr\tapi_key\tdisabled\tnot ready\t-",
-      "hubspot\toauth2\tenabled\tready\thub-client",
-    ]);
+    const [bamboohr, hubspot] = listed.stdout.split("\n").slice(1, 3);
+    expect(bamboohr).toMatch(/^bamboohr\tapi_key\tdisabled\tnot ready\t-\t/);
+    expect(hubspot).toMatch(/^hubspot\toauth2\tenabled\tready\thub-client\t/);
     expect((await cli("integrations", "remove", "bamboohr", "--project", "cli-p")).code).toBe(0);
     expect((await cli("integrations", "list", "--project", "cli-p")).stdout).not.toContain("bamboohr");
     expect((await cli("integrations", "enable", "nope", "--project", "cli-p")).stderr).toContain(

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectErrorBody, postJson } from "./support/http.js";
+import { adminRequest } from "./support/hub.js";
 import { skipDialect, TEST_DIALECTS } from "./support/postgres.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 
@@ -17,6 +18,8 @@ for (const dialect of TEST_DIALECTS) {
     beforeAll(async () => {
       server = await startTestServer({ dialect });
       apiKey = await server.createApiKey();
+      // A session may name only a provider the project offers.
+      await adminRequest(server, apiKey, "PUT", "/integrations/bamboohr", {});
     });
     afterAll(() => server.close());
 

@@ -6,6 +6,7 @@ import { StackOne } from "@stackone/stackone-client-ts";
 import { UnauthorizedResponse } from "@stackone/stackone-client-ts/sdk/models/errors/index.js";
 import { ConnectSessionCreateCategories } from "@stackone/stackone-client-ts/sdk/models/shared/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminRequest } from "./support/hub.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 
 let server: TestServer;
@@ -13,9 +14,12 @@ let client: StackOne;
 
 beforeAll(async () => {
   server = await startTestServer({ env: { ORGANIZATION_ID_TYPE: "number" } });
+  const apiKey = await server.createApiKey();
+  // A session may name only a provider the project offers.
+  await adminRequest(server, apiKey, "PUT", "/integrations/bamboohr", {});
   client = new StackOne({
     serverURL: server.url,
-    security: { username: await server.createApiKey(), password: "" },
+    security: { username: apiKey, password: "" },
     retryConfig: { strategy: "none" },
   });
 });

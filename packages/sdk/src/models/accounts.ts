@@ -11,7 +11,7 @@
  * type, dates with `Z` or an offset, and open enums, so values this SDK version does not know
  * yet (a new status, category or auth type) are passed through.
  */
-import { toWire, type WireNames, type WireReader, withoutUndefined } from "../core/wire.js";
+import { toWire, type WireNames, WireReader, withoutUndefined } from "../core/wire.js";
 import type { Categories, OpenEnum, Type } from "./connect-sessions.js";
 
 /** Where a linked account stands. */
@@ -220,6 +220,40 @@ export function readLinkedAccountMeta(reader: WireReader): LinkedAccountMeta {
     provider: reader.string("provider"),
     category: reader.string("category"),
     models: reader.object("models"),
+  };
+}
+
+/** The outcome of `accounts.verify`: see `AccountVerification.verification.result`. */
+export type VerificationResult = "verified" | "refused" | "failed" | "unreachable" | "invalid";
+
+/** An account after its credentials were checked again with the provider. */
+export interface AccountVerification {
+  /** `active` when the provider accepted the credentials; `error` after a refusal. */
+  linkedAccount: LinkedAccount;
+  verification: {
+    /**
+     * verified: accepted; refused: 401/403; failed: another status; invalid: the request could
+     * not be built from the account's values (these three put the account in `error`);
+     * unreachable: no answer, the account is unchanged.
+     */
+    result: VerificationResult | (string & {});
+    statusCode: number | null;
+    message: string;
+    checkedAt: Date;
+  };
+}
+
+export function readAccountVerification(reader: WireReader): AccountVerification {
+  const verification = new WireReader(reader.object("verification"), "verification", reader.issues);
+  const statusCode = reader.object("verification").status_code;
+  return {
+    linkedAccount: readLinkedAccount(new WireReader(reader.object("account"), "account", reader.issues)),
+    verification: {
+      result: verification.string("result"),
+      statusCode: typeof statusCode === "number" ? statusCode : null,
+      message: verification.string("message"),
+      checkedAt: verification.date("checked_at"),
+    },
   };
 }
 

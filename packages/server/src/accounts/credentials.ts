@@ -5,6 +5,7 @@
  * UPDATE lets one process refresh while the others wait for its result.
  */
 import type { Kysely } from "kysely";
+import { ConnectionChecker } from "../connections/checker.js";
 import type { SecretBox } from "../crypto/secrets.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
@@ -116,8 +117,9 @@ export class CredentialService {
     }
     const setup = (row.setup_information ? JSON.parse(row.setup_information) : {}) as Record<string, string>;
     let tokens: TokenSet;
+    let tokenResponse: Readonly<Record<string, unknown>>;
     try {
-      tokens = await this.tokens.refresh(
+      ({ tokens, response: tokenResponse } = await this.tokens.refreshForGrant(
         {
           tokenUrl: this.catalog.resolveOAuthUrls(provider, setup).tokenUrl,
           clientId: client.clientId,
@@ -125,7 +127,7 @@ export class CredentialService {
           authMethod: provider.auth.tokenAuthMethod ?? "client_secret_basic",
         },
         stored.refresh_token,
-      );
+      ));
     } catch (error) {
       if (error instanceof OAuthTokenError) {
         return this.markFailed(row, "refresh_failed", `The provider refused the refresh: ${error.message}`, [
@@ -142,9 +144,14 @@ export class CredentialService {
       ...tokens,
       refresh_token: tokens.refresh_token ?? stored.refresh_token,
     };
+    // Connection metadata stays; a refresh answer may carry newer token-response values.
+    const metadataUpdates = ConnectionChecker.refreshedMetadata(provider, tokenResponse);
     await store.updateAccount(this.db, row.project_id, row.id, {
       credentials_sealed: this.secrets.sealJson(renewed, credentialsContext(row.id)),
       credentials_expires_at: renewed.expires_at ?? null,
+      ...(Object.keys(metadataUpdates).length
+        ? { setup_information: JSON.stringify({ ...setup, ...metadataUpdates }) }
+        : {}),
       status: "active",
       status_reasons: null,
       updated_at: isoTimestamp(this.clock()),

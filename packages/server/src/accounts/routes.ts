@@ -9,6 +9,7 @@ import {
   AccountCredentials,
   AccountIdParams,
   AccountMeta,
+  AccountVerification,
   LinkedAccount,
   ListAccountsQuery,
   PatchAccount,
@@ -18,7 +19,7 @@ const ERRORS = errorResponses(400, 401, 404, 408, 413, 415, 422, 429, 500);
 const TAGS = ["Accounts"];
 
 export function accountRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
-  const { accounts, credentials } = context;
+  const { accounts, credentials, accountVerification } = context;
   return async (app) => {
     app.addHook("onRequest", context.apiKeyAuth);
 
@@ -101,6 +102,26 @@ export function accountRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
         },
       },
       async (request) => accounts.meta(principalOf(request).projectId, request.params.id),
+    );
+
+    app.post(
+      "/accounts/:id/verify",
+      {
+        schema: {
+          operationId: "connect_hub_verify_account",
+          summary: "Verify Account",
+          description:
+            "Runs the provider's verification request again with the account's credentials (an expired OAuth2 token is refreshed first). Credentials that stopped working put the account in `error` with a `verification_failed` status reason; working ones bring it back to `active`; each change of status sends `account.updated`. A provider that cannot be reached changes nothing. Accounts whose provider declares no API or no verification request answer 422; an integration with `verify_credentials: false` answers 409. No request body.",
+          tags: TAGS,
+          security: [{ basic: [] }],
+          params: AccountIdParams,
+          response: { 200: Type.Ref(AccountVerification), ...errorResponses(409, 502, 503), ...ERRORS },
+        },
+      },
+      async (request, reply) => {
+        reply.header("cache-control", "no-store");
+        return accountVerification.verify(principalOf(request).projectId, request.params.id);
+      },
     );
 
     app.get(

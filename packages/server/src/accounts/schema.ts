@@ -26,7 +26,11 @@ export const LinkedAccount = Type.Object(
     origin_owner_id: Type.String(),
     origin_owner_name: Type.String(),
     origin_username: Nullable(Type.String()),
-    setup_information: Nullable(FreeObject("Non-secret values given when connecting (e.g. a subdomain).")),
+    setup_information: Nullable(
+      FreeObject(
+        "Non-secret values of the connection: those given when connecting (e.g. a subdomain) and the connection metadata the provider returned (e.g. Salesforce's instance_url, QuickBooks' realm_id).",
+      ),
+    ),
     label: Nullable(Type.String()),
     type: Nullable(Type.String()),
     metadata: Nullable(FreeObject("Copied from the connect session; merged by PATCH.")),
@@ -117,5 +121,21 @@ export const AccountCredentials = Type.Object(
   },
 );
 
+export const AccountVerification = Type.Object(
+  {
+    account: Type.Ref(LinkedAccount),
+    verification: Type.Object({
+      result: StringEnum(["verified", "refused", "failed", "unreachable", "invalid"] as const, {
+        description:
+          "verified: the provider accepted the credentials (the account is `active`); refused: it answered 401/403; failed: another status; invalid: the request could not be built from the account's values (all three put the account in `error`); unreachable: no answer, nothing changed.",
+      }),
+      status_code: Nullable(Type.Integer({ description: "The provider's HTTP status, when it answered." })),
+      message: Type.String(),
+      checked_at: Timestamp,
+    }),
+  },
+  { $id: "AccountVerification", description: "The account after a verification, and its outcome." },
+);
+
 /** Response schemas referenced by `$ref`: registered once, at the root of the app. */
-export const ACCOUNT_SHARED_SCHEMAS = [LinkedAccount, AccountMeta, AccountCredentials];
+export const ACCOUNT_SHARED_SCHEMAS = [LinkedAccount, AccountMeta, AccountCredentials, AccountVerification];

@@ -253,6 +253,37 @@ export class AccountService {
     });
   }
 
+  /**
+   * Records the outcome of an on-demand verification: credentials that no longer work put the
+   * account in `error` with a status reason; working ones bring it back to `active`. Each change
+   * of status records `account.updated` in the same transaction (a repeat of the same outcome
+   * only refreshes the reason).
+   */
+  async recordVerification(
+    projectId: string,
+    accountId: string,
+    outcome: { working: true } | { working: false; code: string; description: string },
+  ): Promise<LinkedAccountView> {
+    return this.db.transaction().execute(async (trx) => {
+      const before = await this.findOrThrow(trx, projectId, accountId);
+      const now = this.now();
+      const status = outcome.working ? ("active" as const) : ("error" as const);
+      if (outcome.working && before.status === "active") return this.toView(before);
+      await store.updateAccount(trx, projectId, accountId, {
+        status,
+        status_reasons: outcome.working
+          ? null
+          : JSON.stringify([{ code: outcome.code, description: outcome.description, timestamp: now }]),
+        updated_at: now,
+      });
+      const view = this.toView(await this.findOrThrow(trx, projectId, accountId));
+      if (before.status !== status) {
+        await this.events?.recordAccountEvent(trx, projectId, "account.updated", view);
+      }
+      return view;
+    });
+  }
+
   async findOrThrow(
     db: Kysely<Database>,
     projectId: string,

@@ -57,6 +57,8 @@ export class ConnectSessionService {
       organizationIdType: OrganizationIdType;
       /** Called once per session created (after its commit; not for replays). */
       onSessionCreated?: () => void;
+      /** Refuses a `provider` the project cannot offer, before anything is stored. */
+      checkProvider?: (projectId: string, providerKey: string) => Promise<void>;
     },
   ) {}
 
@@ -67,6 +69,9 @@ export class ConnectSessionService {
   ): Promise<{ session: ConnectSessionWithTokenView; replayed: boolean }> {
     assertNotBlank(input.origin_owner_id, "origin_owner_id");
     assertNotBlank(input.origin_owner_name, "origin_owner_name");
+    if (input.provider !== undefined && input.provider !== null && input.provider !== "") {
+      await this.options.checkProvider?.(principal.projectId, input.provider);
+    }
     const withToken = (row: store.ConnectSessionRow, token: string): ConnectSessionWithTokenView => ({
       ...this.toView(row, principal.organizationId),
       token,

@@ -78,6 +78,8 @@ export interface IntegrationTable {
   client_secret_sealed: string | null;
   /** JSON array overriding the provider's default scopes, or null. */
   scopes: string | null;
+  /** 1: credentials are checked with the provider's verification request when entered. */
+  verify_credentials: Generated<number>;
   created_at: string;
   updated_at: string;
 }

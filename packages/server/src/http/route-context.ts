@@ -2,6 +2,7 @@
 import type { onRequestAsyncHookHandler } from "fastify";
 import type { CredentialService } from "../accounts/credentials.js";
 import type { AccountService } from "../accounts/service.js";
+import type { AccountVerificationService } from "../accounts/verification.js";
 import type { Config } from "../config.js";
 import type { ConnectSessionService } from "../connect-sessions/service.js";
 import type { HubService } from "../hub/service.js";
@@ -16,6 +17,7 @@ export interface RouteContext {
   readonly connectSessions: ConnectSessionService;
   readonly accounts: AccountService;
   readonly credentials: CredentialService;
+  readonly accountVerification: AccountVerificationService;
   readonly integrations: IntegrationService;
   readonly projects: TenancyService;
   readonly hub: HubService;

@@ -216,7 +216,10 @@ export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
       },
       async (request, reply) => {
         const binding = parseCookies(request.headers.cookie ?? "")[BINDING_COOKIE];
-        const outcome = await hub.completeOAuth(request.query, binding);
+        const outcome = await hub.completeOAuth(
+          { ...request.query, all: request.query as Record<string, unknown> },
+          binding,
+        );
         pageHeaders(reply, []);
         if (outcome.ok) {
           return reply.send(

@@ -7,6 +7,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { AccountService, AuthType } from "../accounts/service.js";
 import * as sessionStore from "../connect-sessions/store.js";
+import { ConnectionCheckError, type ConnectionChecker } from "../connections/checker.js";
 import type { SecretBox } from "../crypto/secrets.js";
 import { hashToken, issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
 import type { Database } from "../db/schema.js";
@@ -55,6 +56,8 @@ export interface OAuthCallbackParams {
   error?: string | undefined;
   error_description?: string | undefined;
   iss?: string | undefined;
+  /** Every query parameter of the callback (some providers send metadata there). */
+  all?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export class HubService {
@@ -67,6 +70,8 @@ export class HubService {
       tenancy: TenancyService;
       secrets: SecretBox;
       tokens: OAuthTokenClient;
+      /** Verifies credentials and collects connection metadata with the provider. */
+      checker: ConnectionChecker;
       clock: Clock;
       publicUrl: string;
       /** Where `connect_session.completed` is recorded, in the completion's transaction. */
@@ -116,7 +121,10 @@ export class HubService {
     };
   }
 
-  /** API key and basic providers: validates the form and links the account. */
+  /**
+   * API key and basic providers: validates the form, checks the credentials with the provider
+   * (unless the integration turned that off), and only then links the account.
+   */
   async connectWithCredentials(
     token: string | undefined,
     providerKey: string,
@@ -133,6 +141,13 @@ export class HubService {
         .filter((f) => !f.secret && checked[f.key] !== undefined)
         .map((f) => [f.key, checked[f.key]]),
     );
+    try {
+      await this.verifyIfEnabled(session, provider, { credentials: checked, setupInformation });
+    } catch (error) {
+      if (!(error instanceof ConnectionCheckError)) throw error;
+      const providerTrouble = error.result === "unreachable" || error.result === "failed";
+      throw new ApiError(providerTrouble ? 502 : 400, error.message);
+    }
     return this.complete(session, provider.key, provider.auth.type, {
       credentials: checked,
       credentialsExpiresAt: null,
@@ -264,7 +279,7 @@ export class HubService {
     if (!client) return fail(`${provider.name} is not available`, "Ask for a new link.", origins);
     const setup = state.setup_values ? (JSON.parse(state.setup_values) as Record<string, string>) : {};
     try {
-      const tokens = await this.deps.tokens.exchangeCode(
+      const { tokens, response } = await this.deps.tokens.exchangeCodeForGrant(
         {
           tokenUrl: this.deps.catalog.resolveOAuthUrls(provider, setup).tokenUrl,
           clientId: client.clientId,
@@ -284,13 +299,23 @@ export class HubService {
             : {}),
         },
       );
+      const metadata = await this.deps.checker.collectMetadata(
+        provider,
+        { tokenResponse: response, callbackParams: params.all ?? {} },
+        { credentials: { ...tokens }, setupInformation: setup },
+      );
+      const setupInformation = { ...setup, ...metadata };
+      await this.verifyIfEnabled(session, provider, { credentials: { ...tokens }, setupInformation });
       const account = await this.complete(session, provider.key, "oauth2", {
         credentials: { ...tokens },
         credentialsExpiresAt: tokens.expires_at ?? null,
-        setupInformation: Object.keys(setup).length ? setup : null,
+        setupInformation: Object.keys(setupInformation).length ? setupInformation : null,
       });
       return { ok: true, account, providerName: provider.name, allowedOrigins: origins };
     } catch (error) {
+      if (error instanceof ConnectionCheckError) {
+        return fail(`${provider.name} could not be connected`, error.message, origins);
+      }
       if (error instanceof OAuthTokenError || error instanceof OutboundRequestError) {
         return fail(
           `${provider.name} did not complete the connection`,
@@ -301,6 +326,16 @@ export class HubService {
       if (error instanceof ApiError) return fail("The connection could not be saved", error.message, origins);
       throw error;
     }
+  }
+
+  /** Throws `ConnectionCheckError` when the provider does not accept the credentials. */
+  private async verifyIfEnabled(
+    session: SessionRow,
+    provider: CatalogProvider,
+    values: { credentials: Record<string, unknown>; setupInformation: Record<string, unknown> },
+  ): Promise<void> {
+    if (!(await this.deps.integrations.verificationEnabled(session.project_id, provider.key))) return;
+    await this.deps.checker.verifyOrThrow(provider, values);
   }
 
   private async complete(

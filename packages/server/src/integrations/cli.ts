@@ -29,6 +29,7 @@ async function services(db: Db, options: ProjectOptions) {
   const catalog = await loadProviderCatalog({
     extraDirs: config.providersDirs,
     allowLoopbackUrls: config.outbound.allowPrivateNetworks,
+    ...(config.sandboxProviders ? { sandboxPublicUrl: config.publicUrl } : {}),
   });
   const secrets = loadSecretBox(config, (message) => process.stderr.write(`warning: ${message}\n`));
   const tenancy = new TenancyService(db.kysely);
@@ -49,9 +50,10 @@ function printIntegrations(rows: readonly IntegrationView[]): void {
       i.enabled ? "enabled" : "disabled",
       i.ready ? "ready" : "not ready",
       i.client_id ?? "-",
+      i.verification_available ? (i.verify_credentials ? "on" : "off") : "-",
     ].join("\t"),
   );
-  process.stdout.write(`${["PROVIDER\tAUTH\tSTATE\tREADY\tCLIENT_ID", ...lines].join("\n")}\n`);
+  process.stdout.write(`${["PROVIDER\tAUTH\tSTATE\tREADY\tCLIENT_ID\tVERIFY", ...lines].join("\n")}\n`);
 }
 
 async function readStdin(): Promise<string> {
@@ -74,8 +76,10 @@ export function addIntegrationCommands(program: Command, withDatabase: WithDatab
         const providers = catalog
           .list()
           .filter((p) => !options.category || p.categories.includes(options.category as never));
-        const lines = providers.map((p) => [p.key, p.name, p.auth.type, p.categories.join(",")].join("\t"));
-        process.stdout.write(`${["KEY\tNAME\tAUTH\tCATEGORIES", ...lines].join("\n")}\n`);
+        const lines = providers.map((p) =>
+          [p.key, p.name, p.auth.type, p.categories.join(","), p.api?.verify ? "yes" : "no"].join("\t"),
+        );
+        process.stdout.write(`${["KEY\tNAME\tAUTH\tCATEGORIES\tVERIFIES", ...lines].join("\n")}\n`);
       }),
     );
 
@@ -94,11 +98,19 @@ export function addIntegrationCommands(program: Command, withDatabase: WithDatab
       .argument("<provider>", "a provider key (see `connect-hub providers`)")
       .option("--client-id <id>", "your OAuth2 app's client id at the provider")
       .option("--client-secret-stdin", "read your OAuth2 app's client secret from standard input")
-      .option("--scopes <scopes>", "comma-separated scopes replacing the provider's defaults"),
+      .option("--scopes <scopes>", "comma-separated scopes replacing the provider's defaults")
+      .option("--no-verify", "save entered credentials without checking them with the provider")
+      .option("--verify", "check entered credentials with the provider first (the default)"),
   ).action(
     (
       provider: string,
-      options: ProjectOptions & { clientId?: string; clientSecretStdin?: boolean; scopes?: string },
+      options: ProjectOptions & {
+        clientId?: string;
+        clientSecretStdin?: boolean;
+        scopes?: string;
+        verify?: boolean;
+      },
+      command: Command,
     ) =>
       withDatabase(async (db) => {
         const { integrations: service, project } = await services(db, options);
@@ -106,6 +118,10 @@ export function addIntegrationCommands(program: Command, withDatabase: WithDatab
         if (options.clientSecretStdin && !clientSecret) throw new Error("no client secret on standard input");
         const view = await service.configure(project.id, provider, {
           enabled: true,
+          // Only when --verify or --no-verify is given; otherwise the current setting stays.
+          ...(command.getOptionValueSource("verify") === "cli"
+            ? { verify_credentials: options.verify !== false }
+            : {}),
           ...(options.clientId ? { client_id: options.clientId } : {}),
           ...(clientSecret ? { client_secret: clientSecret } : {}),
           ...(options.scopes

@@ -40,6 +40,8 @@ export function integrationRoutes(context: RouteContext): FastifyPluginAsyncType
           description: provider.description,
           auth_type: provider.auth.type,
           website: provider.website,
+          verification: provider.api?.verify !== undefined,
+          sandbox: provider.sandbox === true,
         })),
     );
 
@@ -78,7 +80,7 @@ export function integrationRoutes(context: RouteContext): FastifyPluginAsyncType
           operationId: "connect_hub_configure_integration",
           summary: "Enable or configure an integration",
           description:
-            "Creates or changes the project's integration with a catalog provider. OAuth2 providers need `client_id` and `client_secret` from your app at the provider; the secret is encrypted at rest and never returned.",
+            "Creates or changes the project's integration with a catalog provider. OAuth2 providers need `client_id` and `client_secret` from your app at the provider; the secret is encrypted at rest and never returned. `verify_credentials: false` saves entered credentials without checking them with the provider.",
           params: ProviderParams,
           body: IntegrationChanges,
           response: { 200: Type.Ref(Integration), ...ERRORS },

@@ -14,6 +14,13 @@ export const Integration = Type.Object(
     client_id: Nullable(Type.String()),
     client_secret_set: Type.Boolean({ description: "The secret itself is never returned." }),
     scopes: Nullable(Type.Array(Type.String())),
+    verify_credentials: Type.Boolean({
+      description:
+        "Credentials entered on the connect page are checked with the provider before the account is saved (when the provider declares a verification request).",
+    }),
+    verification_available: Type.Boolean({
+      description: "Whether the provider declares a verification request in the catalog.",
+    }),
     created_at: Type.String({ format: "date-time" }),
     updated_at: Type.String({ format: "date-time" }),
   },
@@ -27,6 +34,12 @@ export const IntegrationChanges = Type.Object(
     client_secret: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 2000 }))),
     scopes: Type.Optional(
       Nullable(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 100 })),
+    ),
+    verify_credentials: Type.Optional(
+      Type.Boolean({
+        description:
+          "Turn off to save credentials without checking them with the provider (e.g. its test endpoint needs a scope you do not request). Default true.",
+      }),
     ),
   },
   { $id: "IntegrationChanges" },
@@ -42,6 +55,10 @@ export const ProviderSummary = Type.Object(
     description: Type.String(),
     auth_type: StringEnum(["oauth2", "api_key", "basic"] as const),
     website: Type.String(),
+    verification: Type.Boolean({
+      description: "Whether credentials for this provider are checked with it when they are entered.",
+    }),
+    sandbox: Type.Boolean({ description: "A sandbox provider served by this server itself." }),
   },
   { $id: "ProviderSummary" },
 );

@@ -7,8 +7,9 @@ import type { SecretBox } from "../crypto/secrets.js";
 import { randomId } from "../crypto/tokens.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
-import type { ProviderCatalog } from "../providers/catalog.js";
+import type { CatalogProvider, ProviderCatalog } from "../providers/catalog.js";
 import type { ProviderDefinition } from "../providers/schema.js";
+import { SANDBOX_OAUTH_CLIENT } from "../sandbox/constants.js";
 import { type Clock, isoTimestamp } from "../time.js";
 import * as store from "./store.js";
 
@@ -17,6 +18,7 @@ export interface IntegrationChanges {
   client_id?: string | null | undefined;
   client_secret?: string | null | undefined;
   scopes?: string[] | null | undefined;
+  verify_credentials?: boolean | undefined;
 }
 
 /** An integration on the wire. */
@@ -32,6 +34,10 @@ export interface IntegrationView {
   client_id: string | null;
   client_secret_set: boolean;
   scopes: string[] | null;
+  /** Whether credentials are checked with the provider when entered (see `verification`). */
+  verify_credentials: boolean;
+  /** Whether the provider declares a verification request at all. */
+  verification_available: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -96,13 +102,15 @@ export class IntegrationService {
           : changes.scopes
             ? JSON.stringify(changes.scopes)
             : null,
+      verify_credentials:
+        changes.verify_credentials === undefined
+          ? (existing?.verify_credentials ?? 1)
+          : changes.verify_credentials
+            ? 1
+            : 0,
       updated_at: now,
     };
-    if (
-      next.enabled === 1 &&
-      provider.auth.type === "oauth2" &&
-      (!next.client_id || !next.client_secret_sealed)
-    ) {
+    if (next.enabled === 1 && !isReady(next, provider)) {
       throw new ApiError(
         400,
         `${provider.name} uses OAuth2: set client_id and client_secret (from your ${provider.name} app) to enable it`,
@@ -140,9 +148,40 @@ export class IntegrationService {
     });
   }
 
-  /** The OAuth client of an enabled OAuth2 integration, secret decrypted. */
+  /** Refuses (400, naming the provider) one the project cannot offer on its connect page. */
+  async assertOffered(projectId: string, providerKey: string): Promise<void> {
+    const provider = this.catalog.get(providerKey);
+    if (!provider) {
+      throw new ApiError(400, `provider ${providerKey} is not in the catalog (see GET /providers)`);
+    }
+    const row = await store.findIntegration(this.db, projectId, providerKey);
+    if (row?.enabled !== 1 || !isReady(row, provider)) {
+      throw new ApiError(
+        400,
+        `provider ${providerKey} is not enabled for this project (enable it with PUT /integrations/${providerKey})`,
+      );
+    }
+  }
+
+  /**
+   * Whether credentials entered for this provider are checked with it first: the provider
+   * declares a verification request and the project has not turned verification off.
+   */
+  async verificationEnabled(projectId: string, providerKey: string): Promise<boolean> {
+    if (!this.catalog.get(providerKey)?.api?.verify) return false;
+    const row = await store.findIntegration(this.db, projectId, providerKey);
+    return row?.verify_credentials !== 0;
+  }
+
+  /**
+   * The OAuth client of an enabled OAuth2 integration, secret decrypted. The sandbox OAuth2
+   * provider uses the sandbox's own client unless the project set another.
+   */
   async oauthClient(projectId: string, providerKey: string): Promise<OAuthClientSettings | undefined> {
     const row = await store.findIntegration(this.db, projectId, providerKey);
+    if (row?.enabled === 1 && this.catalog.get(providerKey)?.sandbox && !row.client_id) {
+      return { ...SANDBOX_OAUTH_CLIENT, scopes: row.scopes ? (JSON.parse(row.scopes) as string[]) : null };
+    }
     if (row?.enabled !== 1 || !row.client_id || !row.client_secret_sealed) return undefined;
     return {
       clientId: row.client_id,
@@ -151,7 +190,7 @@ export class IntegrationService {
     };
   }
 
-  private providerOrThrow(providerKey: string): ProviderDefinition {
+  private providerOrThrow(providerKey: string): CatalogProvider {
     const provider = this.catalog.get(providerKey);
     if (!provider)
       throw new ApiError(404, `Provider ${providerKey} is not in the catalog (see GET /providers)`);
@@ -170,14 +209,20 @@ export class IntegrationService {
       client_id: row.client_id,
       client_secret_set: row.client_secret_sealed !== null,
       scopes: row.scopes ? (JSON.parse(row.scopes) as string[]) : null,
+      verify_credentials: row.verify_credentials !== 0,
+      verification_available: provider.api?.verify !== undefined,
       created_at: row.created_at,
       updated_at: row.updated_at,
     };
   }
 }
 
-function isReady(row: store.IntegrationRow, provider: ProviderDefinition): boolean {
-  return provider.auth.type !== "oauth2" || (row.client_id !== null && row.client_secret_sealed !== null);
+function isReady(
+  row: Pick<store.IntegrationRow, "client_id" | "client_secret_sealed">,
+  provider: ProviderDefinition & { readonly sandbox?: boolean },
+): boolean {
+  if (provider.auth.type !== "oauth2" || provider.sandbox === true) return true;
+  return row.client_id !== null && row.client_secret_sealed !== null;
 }
 
 export function clientSecretContext(integrationId: string): string {

@@ -15,6 +15,12 @@ export interface TokenSet {
   expires_at?: string;
 }
 
+/** The tokens, and the token endpoint's whole JSON answer (for connection metadata). */
+export interface TokenGrant {
+  tokens: TokenSet;
+  response: Readonly<Record<string, unknown>>;
+}
+
 export interface TokenEndpointClient {
   tokenUrl: string;
   clientId: string;
@@ -42,10 +48,22 @@ export class OAuthTokenClient {
     private readonly now: () => Date,
   ) {}
 
-  exchangeCode(
+  async exchangeCode(
     client: TokenEndpointClient,
     grant: { code: string; redirectUri: string; codeVerifier?: string },
-  ) {
+  ): Promise<TokenSet> {
+    return (await this.exchangeCodeForGrant(client, grant)).tokens;
+  }
+
+  async refresh(client: TokenEndpointClient, refreshToken: string): Promise<TokenSet> {
+    return (await this.refreshForGrant(client, refreshToken)).tokens;
+  }
+
+  /** `exchangeCode`, also answering the token response (its extra fields are metadata). */
+  exchangeCodeForGrant(
+    client: TokenEndpointClient,
+    grant: { code: string; redirectUri: string; codeVerifier?: string },
+  ): Promise<TokenGrant> {
     return this.requestTokens(client, {
       grant_type: "authorization_code",
       code: grant.code,
@@ -54,14 +72,15 @@ export class OAuthTokenClient {
     });
   }
 
-  refresh(client: TokenEndpointClient, refreshToken: string) {
+  /** `refresh`, also answering the token response. */
+  refreshForGrant(client: TokenEndpointClient, refreshToken: string): Promise<TokenGrant> {
     return this.requestTokens(client, { grant_type: "refresh_token", refresh_token: refreshToken });
   }
 
   private async requestTokens(
     client: TokenEndpointClient,
     params: Record<string, string>,
-  ): Promise<TokenSet> {
+  ): Promise<TokenGrant> {
     const body = new URLSearchParams(params);
     const headers: Record<string, string> = {
       "content-type": "application/x-www-form-urlencoded",
@@ -94,7 +113,7 @@ export class OAuthTokenClient {
       );
     }
     const expiresIn = Number(json.expires_in);
-    return {
+    const tokens: TokenSet = {
       access_token: json.access_token,
       token_type: typeof json.token_type === "string" ? json.token_type : "Bearer",
       ...(typeof json.refresh_token === "string" ? { refresh_token: json.refresh_token } : {}),
@@ -104,5 +123,6 @@ export class OAuthTokenClient {
         ? { expires_at: new Date(this.now().getTime() + expiresIn * 1000).toISOString() }
         : {}),
     };
+    return { tokens, response: json };
   }
 }

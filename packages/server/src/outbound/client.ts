@@ -4,6 +4,12 @@
  * loopback, link-local and metadata addresses are refused at connect time: the check runs on
  * the address actually dialled, so DNS rebinding cannot slip past it. Tests that run their
  * peers on loopback turn the guard off with `allowPrivateNetworks`.
+ *
+ * One narrow exception: URLs under `ownSandboxPrefix` (this server's own PUBLIC_URL plus
+ * `/sandbox/`, set only while the sandbox providers are on) may reach the server itself even
+ * when that is a loopback or private address. Only that exact origin and path prefix is
+ * exempt (the URL is normalised first, so `..` cannot climb out of it), and redirects are
+ * never followed.
  */
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import ipaddr from "ipaddr.js";
@@ -13,6 +19,8 @@ export interface OutboundOptions {
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
   readonly allowPrivateNetworks: boolean;
+  /** `${PUBLIC_URL}/sandbox/`: calls below it may reach this server on any address. */
+  readonly ownSandboxPrefix?: string | undefined;
 }
 
 export class OutboundRequestError extends Error {
@@ -71,6 +79,8 @@ function guardedLookup(hostname: string, options: object, callback: LookupCallba
 
 export class OutboundClient {
   private readonly dispatcher: Agent;
+  /** Unguarded, used only for URLs under `ownSandboxPrefix`. */
+  private readonly ownDispatcher: Agent | undefined;
 
   constructor(readonly options: OutboundOptions) {
     this.dispatcher = new Agent({
@@ -78,6 +88,16 @@ export class OutboundClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
+    this.ownDispatcher =
+      options.ownSandboxPrefix && !options.allowPrivateNetworks
+        ? new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs })
+        : undefined;
+  }
+
+  /** Whether `target` (already parsed, hence normalised) is one of this server's sandbox routes. */
+  private isOwnSandbox(target: URL): boolean {
+    const prefix = this.options.ownSandboxPrefix;
+    return prefix !== undefined && target.username === "" && target.href.startsWith(prefix);
   }
 
   async request(
@@ -93,8 +113,14 @@ export class OutboundClient {
     if (target.protocol !== "https:" && target.protocol !== "http:") {
       throw new OutboundRequestError(`unsupported protocol ${target.protocol}`, "bad_url");
     }
+    const own = this.ownDispatcher !== undefined && this.isOwnSandbox(target);
     const literalHost = target.hostname.replace(/^\[|\]$/g, "");
-    if (!this.options.allowPrivateNetworks && ipaddr.isValid(literalHost) && !isPublicAddress(literalHost)) {
+    if (
+      !this.options.allowPrivateNetworks &&
+      !own &&
+      ipaddr.isValid(literalHost) &&
+      !isPublicAddress(literalHost)
+    ) {
       throw new OutboundRequestError(
         `refused to call ${literalHost}: a private or reserved address`,
         "blocked_address",
@@ -104,7 +130,7 @@ export class OutboundClient {
     try {
       const response = await undiciFetch(target, {
         ...init,
-        dispatcher: this.dispatcher,
+        dispatcher: own ? (this.ownDispatcher as Agent) : this.dispatcher,
         signal,
         redirect: "manual",
       });
@@ -126,8 +152,8 @@ export class OutboundClient {
     }
   }
 
-  close(): Promise<void> {
-    return this.dispatcher.close();
+  async close(): Promise<void> {
+    await Promise.all([this.dispatcher.close(), this.ownDispatcher?.close()]);
   }
 }
 

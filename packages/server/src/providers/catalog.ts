@@ -12,12 +12,17 @@
  *   catalog never serves half its providers.
  * - An operator's logo is looked up in its own `logos/` folder first, then in the shipped one.
  * - Loaded providers are deeply frozen; OAuth2 providers always have `scopeSeparator` set.
+ * - The sandbox providers (`providers/sandbox/`) are loaded only when asked for, right after
+ *   the shipped folder. Their files write this server's own address as `{{connect_hub_url}}`,
+ *   replaced by PUBLIC_URL when they are read; they alone are marked `sandbox`, which is what
+ *   lets their calls reach this server even on loopback (see `outbound/client.ts`).
  */
 import type { Dirent } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Category } from "../connect-sessions/schema.js";
+import { OWN_URL_PLACEHOLDER } from "../sandbox/constants.js";
 import { type ResolvedOAuthUrls, resolveOAuthUrls, type SetupValues } from "./oauth-urls.js";
 import type { ProviderDefinition } from "./schema.js";
 import { checkRules, checkSchema } from "./validate.js";
@@ -26,6 +31,8 @@ export { ProviderSetupError, type ResolvedOAuthUrls, type SetupValues } from "./
 
 /** `packages/server/providers/`, from both `src/providers/` and `dist/providers/`. */
 export const SHIPPED_PROVIDERS_DIR = fileURLToPath(new URL("../../providers/", import.meta.url));
+/** The sandbox providers' files, served by this server itself. */
+export const SANDBOX_PROVIDERS_DIR = path.join(SHIPPED_PROVIDERS_DIR, "sandbox");
 
 const LOGOS_FOLDER = "logos";
 const MAX_LOGO_BYTES = 64 * 1024;
@@ -34,6 +41,8 @@ const PROVIDER_FILE = /^([a-z0-9]+(?:-[a-z0-9]+)*)\.json$/;
 export type CatalogProvider = Readonly<ProviderDefinition> & {
   /** Absolute path of the provider's SVG logo. */
   readonly logoPath: string;
+  /** A sandbox provider, backed by this server's own `/sandbox/` routes. */
+  readonly sandbox?: boolean;
 };
 
 export interface ProviderCatalog {
@@ -65,20 +74,30 @@ export interface LoadProviderCatalogOptions {
    * on this machine). Off in production: the server ties it to OUTBOUND_ALLOW_PRIVATE_NETWORKS.
    */
   readonly allowLoopbackUrls?: boolean;
+  /**
+   * Load the sandbox providers, pointing at this PUBLIC_URL. It must be https or a loopback
+   * http address (the quick start's `http://localhost:4000`).
+   */
+  readonly sandboxPublicUrl?: string;
 }
 
 interface ProviderFolder {
   readonly dir: string;
   /** How problems name the folder: `providers` for the shipped one, else as configured. */
   readonly label: string;
+  /** The sandbox folder: `{{connect_hub_url}}` becomes this URL, and loopback is accepted. */
+  readonly ownUrl?: string;
 }
 
 export async function loadProviderCatalog(
   options: LoadProviderCatalogOptions = {},
 ): Promise<ProviderCatalog> {
   const shipped: ProviderFolder = { dir: SHIPPED_PROVIDERS_DIR, label: "providers" };
-  const folders = [
+  const folders: ProviderFolder[] = [
     shipped,
+    ...(options.sandboxPublicUrl
+      ? [{ dir: SANDBOX_PROVIDERS_DIR, label: "providers/sandbox", ownUrl: options.sandboxPublicUrl }]
+      : []),
     ...(options.extraDirs ?? []).map((dir) => ({
       dir: path.resolve(dir),
       label: dir.replace(/[\\/]+$/, ""),
@@ -90,7 +109,12 @@ export async function loadProviderCatalog(
     const fileNames = await providerFileNames(folder, problems);
     const loaded = await Promise.all(
       fileNames.map((fileName) =>
-        loadProviderFile(folder, fileName, shipped, options.allowLoopbackUrls === true),
+        loadProviderFile(
+          folder,
+          fileName,
+          shipped,
+          options.allowLoopbackUrls === true || folder.ownUrl !== undefined,
+        ),
       ),
     );
     for (const { provider, fileProblems } of loaded) {
@@ -139,7 +163,11 @@ async function loadProviderFile(
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path.join(folder.dir, fileName), "utf8"));
+    let text = await readFile(path.join(folder.dir, fileName), "utf8");
+    if (folder.ownUrl !== undefined) {
+      text = text.replaceAll(OWN_URL_PLACEHOLDER, JSON.stringify(folder.ownUrl).slice(1, -1));
+    }
+    parsed = JSON.parse(text);
   } catch (error) {
     return failed([`is not valid JSON (${(error as Error).message})`]);
   }
@@ -148,7 +176,11 @@ async function loadProviderFile(
   const logo = await findLogo(schema.definition.logo, folder, shipped);
   const problems = [...checkRules(schema.definition, fileKey, { allowLoopbackUrls }), ...logo.problems];
   if (problems.length > 0 || logo.path === undefined) return failed(problems);
-  return { provider: deepFreeze({ ...schema.definition, logoPath: logo.path }), fileProblems: [] };
+  const sandbox = folder.ownUrl !== undefined ? { sandbox: true } : {};
+  return {
+    provider: deepFreeze({ ...schema.definition, logoPath: logo.path, ...sandbox }),
+    fileProblems: [],
+  };
 }
 
 async function findLogo(
@@ -206,7 +238,10 @@ function createCatalog(providers: CatalogProvider[], allowLoopbackUrls: boolean)
     get: (key: string) => byKey.get(key),
     byCategory: (category: Category) => sorted.filter((provider) => provider.categories.includes(category)),
     resolveOAuthUrls: (provider: ProviderDefinition, setupValues: SetupValues) =>
-      resolveOAuthUrls(provider, setupValues, { allowLoopbackUrls }),
+      resolveOAuthUrls(provider, setupValues, {
+        // The sandbox's URLs are this server's own, loopback in the quick start.
+        allowLoopbackUrls: allowLoopbackUrls || byKey.get(provider.key)?.sandbox === true,
+      }),
   });
 }
 

@@ -6,6 +6,7 @@ import type { Kysely } from "kysely";
 import { hashToken, issueToken, randomId, TOKEN_PREFIX } from "../crypto/tokens.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
+import { SANDBOX_PROVIDER_KEYS } from "../sandbox/constants.js";
 import { type Clock, isoTimestamp, systemClock } from "../time.js";
 import * as store from "./store.js";
 
@@ -92,6 +93,9 @@ export class TenancyService {
       });
       const created = await store.findProjectByName(trx, organization.id, projectName);
       if (!created) throw new Error(`project ${projectName} vanished after insert`);
+      // A new project offers the sandbox providers, so a first connection works at once. They
+      // are in the catalog only while SANDBOX_PROVIDERS is on; otherwise these rows stay unseen.
+      await store.enableSandboxIntegrations(trx, created.id, SANDBOX_PROVIDER_KEYS, this.now());
       return created;
     });
   }

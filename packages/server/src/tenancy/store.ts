@@ -2,7 +2,9 @@
  * Storage of organizations, projects and API keys. API keys are stored as SHA-256 hashes only;
  * the displayable parts (`start`, `last_four`) are too short to use or guess a key from.
  */
+
 import type { Kysely } from "kysely";
+import { randomId } from "../crypto/tokens.js";
 import { preparedQuery } from "../db/prepared.js";
 import type { Database } from "../db/schema.js";
 
@@ -85,6 +87,34 @@ export async function insertProject(
       created_at: project.createdAt,
     })
     .onConflict((oc) => oc.columns(["organization_id", "name"]).doNothing())
+    .execute();
+}
+
+/** Enabled integrations of a new project with the sandbox providers (which need no client). */
+export async function enableSandboxIntegrations(
+  db: Kysely<Database>,
+  projectId: string,
+  providers: readonly string[],
+  createdAt: string,
+): Promise<void> {
+  if (providers.length === 0) return;
+  await db
+    .insertInto("integrations")
+    .values(
+      providers.map((provider) => ({
+        id: randomId("int_"),
+        project_id: projectId,
+        provider,
+        enabled: 1,
+        client_id: null,
+        client_secret_sealed: null,
+        scopes: null,
+        verify_credentials: 1,
+        created_at: createdAt,
+        updated_at: createdAt,
+      })),
+    )
+    .onConflict((oc) => oc.columns(["project_id", "provider"]).doNothing())
     .execute();
 }
 

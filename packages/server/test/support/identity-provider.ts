@@ -26,10 +26,23 @@ export interface TestIdentityProvider {
 
 export const TEST_PROVIDER_KEY = "test-idp";
 
-export async function startIdentityProvider(options: {
-  redirectUri: string;
-  accessTokenTtlSeconds?: number;
-}): Promise<TestIdentityProvider> {
+export interface IdentityProviderExtras {
+  /** Fields added to every token response beside the tokens (Salesforce's `instance_url`). */
+  tokenFields?: Record<string, string>;
+  /** Query parameters added to the redirect back to Connect Hub (QuickBooks' `realmId`). */
+  callbackParams?: Record<string, string>;
+  /** Told every access token issued, so a simulated API can accept exactly those. */
+  onAccessToken?: (token: string) => void;
+  /** Merged into the `test-idp` provider file (`api`, `connectionMetadata`). */
+  providerFile?: Record<string, unknown>;
+}
+
+export async function startIdentityProvider(
+  options: {
+    redirectUri: string;
+    accessTokenTtlSeconds?: number;
+  } & IdentityProviderExtras,
+): Promise<TestIdentityProvider> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const clientId = "connect-hub";
@@ -56,6 +69,21 @@ export async function startIdentityProvider(options: {
   provider.on("grant.success", (ctx) => {
     const grantType = (ctx.oidc.params as { grant_type?: string } | undefined)?.grant_type;
     if (grantType === "authorization_code" || grantType === "refresh_token") grants[grantType] += 1;
+  });
+  // Koa middleware around oidc-provider's own: extra token fields and callback parameters.
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (ctx.path === "/token" && ctx.status === 200 && body && typeof body.access_token === "string") {
+      options.onAccessToken?.(body.access_token);
+      if (options.tokenFields) ctx.body = { ...body, ...options.tokenFields };
+    }
+    const location = String(ctx.response.get("location") ?? "");
+    if (options.callbackParams && location.startsWith(options.redirectUri)) {
+      const url = new URL(location);
+      for (const [name, value] of Object.entries(options.callbackParams)) url.searchParams.set(name, value);
+      ctx.set("location", url.href);
+    }
   });
   const server: Server = createServer(provider.callback());
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
@@ -86,6 +114,7 @@ export async function startIdentityProvider(options: {
         tokenAuthMethod: "client_secret_basic",
         refresh: true,
       },
+      ...options.providerFile,
     }),
   );
   return {
@@ -111,20 +140,28 @@ export interface HubWithIdentityProvider {
  * its redirect URI), with the test provider in its catalog and enabled for one project.
  */
 export async function startHubWithIdentityProvider(
-  options: { accessTokenTtlSeconds?: number; clock?: Clock; env?: Record<string, string> } = {},
+  options: {
+    accessTokenTtlSeconds?: number;
+    clock?: Clock;
+    env?: Record<string, string>;
+    idp?: IdentityProviderExtras;
+    /** More operator folders (provider simulators) beside the identity provider's. */
+    providersDirs?: string[];
+  } = {},
 ): Promise<HubWithIdentityProvider> {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const idp = await startIdentityProvider({
     redirectUri: `${publicUrl}/connect/oauth/callback`,
     ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
+    ...options.idp,
   });
   const hub = await startTestServer({
     port,
     ...(options.clock ? { clock: options.clock } : {}),
     env: {
       PUBLIC_URL: publicUrl,
-      PROVIDERS_DIR: idp.providersDir,
+      PROVIDERS_DIR: [idp.providersDir, ...(options.providersDirs ?? [])].join(","),
       OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true",
       ...options.env,
     },

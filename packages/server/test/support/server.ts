@@ -66,6 +66,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     DATA_DIR: dataDir,
     SWEEP_INTERVAL_SECONDS: "0",
     LOG_LEVEL: options.logStream ? "info" : "silent",
+    // Tests see only the providers they enable; the sandbox tests turn it back on.
+    SANDBOX_PROVIDERS: "false",
     ...options.env,
   });
   const db = openDatabase(config.database);

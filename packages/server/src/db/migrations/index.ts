@@ -8,6 +8,7 @@ import { initial } from "./2026-11-25-0001-initial.js";
 import { accounts } from "./2026-11-25-0002-accounts.js";
 import { sweepIndexes } from "./2026-11-26-0001-sweep-indexes.js";
 import { webhooks } from "./2026-11-27-0001-webhooks.js";
+import { integrationVerification } from "./2026-12-01-0001-integration-verification.js";
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {
   return {
@@ -17,6 +18,7 @@ export function migrationProvider(dialect: DialectName): MigrationProvider {
         "2026-11-25-0002-accounts": accounts(),
         "2026-11-26-0001-sweep-indexes": sweepIndexes,
         "2026-11-27-0001-webhooks": webhooks(dialect),
+        "2026-12-01-0001-integration-verification": integrationVerification,
       };
     },
   };
