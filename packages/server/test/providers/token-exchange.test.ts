@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ConnectionChecker } from "../../src/connections/checker.js";
 import { OutboundClient, OutboundRequestError } from "../../src/outbound/client.js";
 import {
   authorize,
@@ -137,6 +138,19 @@ describe.each(SIMULATED_EXCHANGES)("the shipped %s declaration", (key) => {
     expect(simulator.exchanges[key]).toBe(2);
     expect(renewed.credentials.access_token).not.toBe(first.credentials.access_token);
     expect(await verifyWith(provider, values)).toBe(200);
+  });
+});
+
+describe("verification of a client-credential provider", () => {
+  it("exchanges first, then verifies; a refused secret reads as refused credentials", async () => {
+    const checker = new ConnectionChecker(outbound, { allowLoopbackUrls: true });
+    const provider = onLoopback("marketo") as Parameters<ConnectionChecker["verify"]>[0];
+    expect(await checker.verify(provider, accountOf("marketo"))).toMatchObject({ result: "verified" });
+    const wrong = accountOf("marketo", { id: "client-id-1", secret: "wrong-secret-value" });
+    const refused = await checker.verify(provider, wrong);
+    expect(refused).toMatchObject({ result: "refused", statusCode: 401 });
+    expect(refused?.message).toContain("Marketo Engage refused these credentials");
+    expect(refused?.message).not.toContain("wrong-secret-value");
   });
 });
 
