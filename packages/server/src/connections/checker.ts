@@ -16,6 +16,13 @@ import {
 } from "../providers/api.js";
 import type { CatalogProvider } from "../providers/catalog.js";
 import type { ConnectionMetadataItem } from "../providers/schema.js";
+import {
+  ExchangedTokenCache,
+  type TokenExchangeDeps,
+  TokenExchangeError,
+  withExchangedToken,
+} from "../providers/token-exchange.js";
+import { systemClock } from "../time.js";
 
 export const VERIFICATION_RESULTS = ["verified", "refused", "failed", "unreachable", "invalid"] as const;
 
@@ -55,6 +62,9 @@ export interface GrantDetails {
 }
 
 export class ConnectionChecker {
+  /** Tokens exchanged for client credentials, kept per credentials until shortly before expiry. */
+  private readonly exchangedTokens = new ExchangedTokenCache(systemClock);
+
   constructor(
     private readonly outbound: OutboundClient,
     private readonly options: { allowLoopbackUrls: boolean },
@@ -63,20 +73,22 @@ export class ConnectionChecker {
   /** Runs the provider's verification request; undefined when the provider declares none. */
   async verify(provider: CatalogProvider, values: ConnectionValues): Promise<Verification | undefined> {
     if (!provider.api?.verify) return undefined;
-    let request: ProviderRequest | undefined;
+    let status: number;
     try {
-      request = verificationRequest(provider, values, this.apiOptions(provider));
+      // Client-credential providers (Marketo, OneLogin, Personio) first get their access token.
+      const exchanged = await withExchangedToken(provider, values, this.exchangeDeps(provider));
+      const request = verificationRequest(provider, exchanged, this.apiOptions(provider));
+      if (!request) return undefined;
+      status = (await this.send(request)).status;
     } catch (error) {
       if (error instanceof ProviderApiError) {
         return { result: "invalid", statusCode: null, message: `${provider.name}: ${error.message}.` };
       }
-      throw error;
-    }
-    if (!request) return undefined;
-    let status: number;
-    try {
-      status = (await this.send(request)).status;
-    } catch (error) {
+      if (error instanceof TokenExchangeError) {
+        const message =
+          error.result === "refused" ? refusalMessage(provider, error.statusCode) : `${error.message}.`;
+        return { result: error.result, statusCode: error.statusCode, message };
+      }
       if (error instanceof OutboundRequestError) {
         return {
           result: "unreachable",
@@ -204,6 +216,10 @@ export class ConnectionChecker {
       method: request.method,
       headers: { accept: "application/json", ...request.headers },
     });
+  }
+
+  private exchangeDeps(provider: CatalogProvider): TokenExchangeDeps {
+    return { outbound: this.outbound, cache: this.exchangedTokens, ...this.apiOptions(provider) };
   }
 
   /** Sandbox providers live on this server, which may well be loopback. */

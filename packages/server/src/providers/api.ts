@@ -93,6 +93,8 @@ export function credentialValueNames(provider: ProviderDefinition): Set<string> 
   const names = publicValueNames(provider);
   if (provider.auth.type === "oauth2") names.add("access_token");
   else for (const field of provider.auth.fields) names.add(field.key);
+  // The token the stored client credentials are exchanged for (providers/token-exchange.ts).
+  if (provider.api?.tokenExchange) names.add("access_token");
   return names;
 }
 
@@ -311,8 +313,15 @@ function splitOnce(text: string, separator: string): [string, string | undefined
   return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
-/** Fills an `auth` template: any credential value, unencoded (it is a header or parameter). */
-function fillCredential(provider: ProviderDefinition, values: ConnectionValues, template: string): string {
+/**
+ * Fills an `auth` (or header, or token exchange) template: any credential value, unencoded (it
+ * is a header or parameter). Throws `missing_value` when a value it needs is absent.
+ */
+export function fillCredential(
+  provider: ProviderDefinition,
+  values: ConnectionValues,
+  template: string,
+): string {
   const names = credentialValueNames(provider);
   return template.replace(PLACEHOLDER, (_match, key: string) => {
     if (!names.has(key))
@@ -340,7 +349,7 @@ export function authorize(
   url: URL,
 ): ProviderRequest["headers"] {
   const api = providerApi(provider);
-  const headers: Record<string, string> = { ...(api.headers ?? {}) };
+  const headers = apiHeaders(provider, values);
   const { auth } = api;
   switch (auth.style) {
     case "bearer":
@@ -382,6 +391,27 @@ function decodedName(pair: string): string {
   } catch {
     return raw;
   }
+}
+
+/**
+ * The provider's declared headers, filled from the account's values (they are a credential
+ * slot: a secret may appear, as UKG Pro's customer API key does, so they are never logged). A
+ * header declared `optional` is left out when a value it needs is missing; any other missing
+ * value refuses the call.
+ */
+export function apiHeaders(provider: ProviderDefinition, values: ConnectionValues): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, declared] of Object.entries(providerApi(provider).headers ?? {})) {
+    const template = typeof declared === "string" ? declared : declared.value;
+    const optional = typeof declared !== "string" && declared.optional;
+    try {
+      headers[name] = fillCredential(provider, values, template);
+    } catch (error) {
+      if (optional && error instanceof ProviderApiError && error.problem === "missing_value") continue;
+      throw error;
+    }
+  }
+  return headers;
 }
 
 /** The request that proves the account's credentials work, or undefined when none is declared. */

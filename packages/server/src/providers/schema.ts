@@ -188,6 +188,74 @@ export type ApiAuth =
   | { style: "header"; name: string; value: string }
   | { style: "query"; name: string; value: string };
 
+/**
+ * A header's value: a template that must fill (a string), or one left out of the call when a
+ * value it needs is missing (`optional`: JumpCloud's `x-org-id` for single-organization keys).
+ */
+export const ApiHeaderValue = Type.Union([
+  ValueTemplate("The header's value; `{{key}}` placeholders take any of the account's values."),
+  Type.Object(
+    {
+      value: ValueTemplate("The header's value."),
+      optional: Type.Boolean({ description: "Leave the header out when a value it needs is missing." }),
+    },
+    closed,
+  ),
+]);
+export type ApiHeaderValue = string | { value: string; optional: boolean };
+
+export const TOKEN_EXCHANGE_METHODS = ["GET", "POST"] as const;
+export const TOKEN_EXCHANGE_CLIENT_AUTH = ["basic", "body", "query"] as const;
+export const TOKEN_EXCHANGE_BODY_FORMATS = ["form", "json"] as const;
+
+/**
+ * The stored client id and secret are exchanged for an access token before calls (a
+ * client-credentials grant and its look-alikes): the token fills `{{access_token}}` in `auth`.
+ */
+export const TokenExchange = Type.Object(
+  {
+    docs: HttpsUrl("The page documenting the token request."),
+    url: UrlTemplate("The token endpoint; placeholders take non-secret values, its host must be allowed."),
+    method: StringEnum(TOKEN_EXCHANGE_METHODS),
+    clientAuth: StringEnum(TOKEN_EXCHANGE_CLIENT_AUTH, {
+      description:
+        "Where `client_id` and `client_secret` go: HTTP basic auth, the request body, or the query string.",
+    }),
+    clientId: ValueTemplate("The client id, e.g. `{{client_id}}`."),
+    clientSecret: ValueTemplate("The client secret, e.g. `{{client_secret}}`."),
+    bodyFormat: Type.Optional(
+      StringEnum(TOKEN_EXCHANGE_BODY_FORMATS, { description: "How a POST body is encoded (default form)." }),
+    ),
+    params: Type.Optional(
+      Type.Record(Type.String({ pattern: "^[A-Za-z0-9_.-]+$" }), Type.String({ maxLength: 500 }), {
+        additionalProperties: false,
+        description: "Static parameters sent beside the client credentials (`grant_type`).",
+      }),
+    ),
+    tokenPointer: Type.String({
+      pattern: "^(?:/.*)?$",
+      maxLength: 300,
+      description: "RFC 6901 pointer to the token in the JSON answer.",
+    }),
+    expiresInPointer: Type.Optional(
+      Type.String({
+        pattern: "^(?:/.*)?$",
+        maxLength: 300,
+        description: "RFC 6901 pointer to the token's lifetime in seconds, when the answer gives it.",
+      }),
+    ),
+    defaultExpiresIn: Type.Optional(
+      Type.Integer({
+        minimum: 60,
+        maximum: 86400,
+        description: "The token's lifetime in seconds when the answer does not say (default 300).",
+      }),
+    ),
+  },
+  { ...closed, description: "How stored client credentials become an access token." },
+);
+export type TokenExchange = Static<typeof TokenExchange>;
+
 export const ProviderApi = Type.Object(
   {
     docs: HttpsUrl("The provider's public page for its base URL and authentication."),
@@ -208,11 +276,13 @@ export const ProviderApi = Type.Object(
     ),
     auth: ApiAuth,
     headers: Type.Optional(
-      Type.Record(Type.String({ pattern: HEADER_NAME_PATTERN }), Type.String({ maxLength: 500 }), {
+      Type.Record(Type.String({ pattern: HEADER_NAME_PATTERN }), ApiHeaderValue, {
         additionalProperties: false,
-        description: "Static headers every call sends (an API version, `Accept`).",
+        description:
+          "Headers every call sends (an API version, `Accept`, a tenant id); values are templates over the account's values, like `auth`.",
       }),
     ),
+    tokenExchange: Type.Optional(TokenExchange),
     verify: Type.Optional(
       Type.Object(
         {

@@ -232,6 +232,11 @@ function apiProblems(definition: ProviderDefinition, allowLoopback: boolean): st
   for (const [template, at] of templates as [string, string][]) {
     placeholdersIn(template, at, credentialNames, "a credential value");
   }
+  for (const [name, declared] of Object.entries(api.headers ?? {})) {
+    const template = typeof declared === "string" ? declared : declared.value;
+    placeholdersIn(template, `api.headers.${name}`, credentialNames, "a credential value");
+  }
+  problems.push(...tokenExchangeProblems(definition, placeholdersIn));
   const leading = /^\{\{([a-zA-Z0-9_]+)\}\}/.exec(api.baseUrl)?.[1];
   if (leading !== undefined) {
     const item = definition.connectionMetadata?.find((candidate) => candidate.key === leading);
@@ -259,6 +264,48 @@ function apiProblems(definition: ProviderDefinition, allowLoopback: boolean): st
     problems.push(
       "api.baseUrl takes its host from a value, so api.allowedHosts must list the provider's hosts",
     );
+  }
+  return problems;
+}
+
+type PlaceholderCheck = (template: string, at: string, allowed: Set<string>, kind: string) => void;
+
+/**
+ * A token exchange trades the form's client credentials for `{{access_token}}`: only a
+ * credential form has them (OAuth2 has its own token endpoint), its URL takes non-secret
+ * values only, and the token it yields must be what `auth` sends.
+ */
+function tokenExchangeProblems(definition: ProviderDefinition, placeholdersIn: PlaceholderCheck): string[] {
+  const exchange = definition.api?.tokenExchange;
+  if (!exchange) return [];
+  const problems: string[] = [];
+  if (definition.auth.type === "oauth2") {
+    problems.push("api.tokenExchange is for credential forms; an OAuth2 provider has auth.tokenUrl");
+  }
+  const publicNames = publicValueNames(definition);
+  const formNames = new Set(credentialValueNames(definition));
+  formNames.delete("access_token");
+  placeholdersIn(exchange.url, "api.tokenExchange.url", publicNames, "a non-secret field");
+  placeholdersIn(exchange.clientId, "api.tokenExchange.clientId", formNames, "a form value");
+  placeholdersIn(exchange.clientSecret, "api.tokenExchange.clientSecret", formNames, "a form value");
+  if (exchange.url.slice(0, authorityEnd(exchange.url)).includes("@")) {
+    problems.push(`api.tokenExchange.url may not contain credentials ("@") in its host`);
+  }
+  if (exchange.bodyFormat !== undefined && exchange.method !== "POST") {
+    problems.push("api.tokenExchange.bodyFormat needs method POST (a GET has no body)");
+  }
+  if (exchange.clientAuth === "body" && exchange.method !== "POST") {
+    problems.push('api.tokenExchange.clientAuth "body" needs method POST (a GET has no body)');
+  }
+  const api = definition.api as NonNullable<ProviderDefinition["api"]>;
+  const sent =
+    api.auth.style === "bearer"
+      ? (api.auth.token ?? "{{access_token}}")
+      : api.auth.style === "basic"
+        ? `${api.auth.username}${api.auth.password}`
+        : api.auth.value;
+  if (!placeholdersOf(sent).includes("access_token")) {
+    problems.push("api.tokenExchange yields {{access_token}}, so api.auth must send it");
   }
   return problems;
 }

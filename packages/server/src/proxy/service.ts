@@ -13,6 +13,7 @@
  * - Each call is logged (provider, method, host, path with query names only, status, latency;
  *   never a credential) and counted in the metrics per provider.
  */
+
 import { performance } from "node:perf_hooks";
 import type { Readable } from "node:stream";
 import type { FastifyBaseLogger } from "fastify";
@@ -37,6 +38,8 @@ import {
 } from "../providers/api.js";
 import type { CatalogProvider, ProviderCatalog } from "../providers/catalog.js";
 import type { ProviderApi } from "../providers/schema.js";
+import { ExchangedTokenCache, TokenExchangeError, withExchangedToken } from "../providers/token-exchange.js";
+import { systemClock } from "../time.js";
 import { credentialHeaderOf } from "./headers.js";
 
 /** What is sent: nothing, bytes in memory (sent again on a retry), or a stream (sent once). */
@@ -82,6 +85,9 @@ export class ProxyService {
     private readonly metrics: AppMetrics,
     private readonly options: ProxyServiceOptions,
   ) {}
+
+  /** Access tokens exchanged for client credentials, until shortly before they expire. */
+  private readonly exchangedTokens = new ExchangedTokenCache(systemClock);
 
   /** The account's provider and its API, or the error that names why it cannot be proxied. */
   async target(projectId: string, accountId: string) {
@@ -137,19 +143,25 @@ export class ProxyService {
     view: AccountCredentialsView,
     callerHeaders: Record<string, string>,
   ): Promise<ProxiedAnswer> {
-    const values: ConnectionValues = {
+    const allowLoopbackUrls = this.options.allowLoopbackUrls || provider.sandbox === true;
+    let values: ConnectionValues = {
       credentials: view.credentials,
       setupInformation: view.setup_information,
     };
     let url: URL;
     let credentialHeaders: Record<string, string>;
     try {
-      // The sandbox providers are served by this server itself, on PUBLIC_URL (often loopback).
-      url = resolveProviderUrl(provider, values, call.target, {
-        allowLoopbackUrls: this.options.allowLoopbackUrls || provider.sandbox === true,
+      // Client-credential providers (Marketo, OneLogin, Personio) first get their access token.
+      values = await withExchangedToken(provider, values, {
+        outbound: this.outbound,
+        cache: this.exchangedTokens,
+        allowLoopbackUrls,
       });
+      // The sandbox providers are served by this server itself, on PUBLIC_URL (often loopback).
+      url = resolveProviderUrl(provider, values, call.target, { allowLoopbackUrls });
       credentialHeaders = authorize(provider, values, url);
     } catch (error) {
+      if (error instanceof OutboundRequestError) throw this.gatewayError(error, provider);
       throw providerApiFailure(error, provider);
     }
     const headers = mergeHeaders(providerApi(provider), callerHeaders, credentialHeaders);
@@ -203,23 +215,41 @@ export class ProxyService {
   }
 }
 
-/** The provider's static headers, then the caller's, then the credentials (which always win). */
+/**
+ * The provider's plain headers (an `Accept`, an API version), which a caller may override;
+ * then the caller's; then what the server applies, which always wins: the credentials and
+ * every declared header filled from the account's values (UKG Pro's key, Xero's tenant).
+ */
 function mergeHeaders(
   api: ProviderApi,
   caller: Record<string, string>,
   applied: Record<string, string>,
 ): Record<string, string> {
-  const staticNames = new Set(Object.keys(api.headers ?? {}));
+  const plainNames = new Set(
+    Object.entries(api.headers ?? {})
+      .filter(([, declared]) => typeof declared === "string" && !declared.includes("{{"))
+      .map(([name]) => name.toLowerCase()),
+  );
   const merged: Record<string, string> = {};
-  for (const [name, value] of Object.entries(api.headers ?? {})) merged[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(applied)) {
+    if (plainNames.has(name.toLowerCase())) merged[name.toLowerCase()] = value;
+  }
   Object.assign(merged, caller);
   for (const [name, value] of Object.entries(applied)) {
-    if (!staticNames.has(name)) merged[name.toLowerCase()] = value;
+    if (!plainNames.has(name.toLowerCase())) merged[name.toLowerCase()] = value;
   }
   return merged;
 }
 
 function providerApiFailure(error: unknown, provider: CatalogProvider): unknown {
+  if (error instanceof TokenExchangeError) {
+    return new ApiError(
+      502,
+      error.result === "refused"
+        ? `${provider.name} refused the account's client credentials when asked for an access token`
+        : `${provider.name} gave no access token for the account's client credentials`,
+    );
+  }
   if (!(error instanceof ProviderApiError)) return error;
   switch (error.problem) {
     case "invalid_path":

@@ -20,12 +20,6 @@ import type { ProviderDefinition, ProviderField } from "../../src/providers/sche
 import { checkRules, checkSchema } from "../../src/providers/validate.js";
 import { acmeHr } from "./fixtures.js";
 
-/**
- * Shipped providers without `api`, each for a reason the four auth styles cannot express:
- * their API takes a token that the stored client credentials must first be exchanged for
- * (Marketo, OneLogin, Personio), or it needs basic auth plus a secret header (UKG Pro).
- */
-const WITHOUT_API = ["marketo", "onelogin", "personio", "ukg-pro"];
 /** Providers with `api` but no verification request: nothing is callable with a GET or a bodiless POST. */
 const WITHOUT_VERIFY = ["linear", "workday"];
 
@@ -126,10 +120,15 @@ const HOSTILE_HOST_VALUES = [
 ];
 
 describe("the shipped providers' API declarations", () => {
-  it("exist for every provider but those the auth styles cannot express, citing https documentation", () => {
-    expect(providers.filter((provider) => !provider.api).map((provider) => provider.key)).toEqual(
-      WITHOUT_API,
-    );
+  it("exist for every shipped provider, citing https documentation", () => {
+    expect(providers).toHaveLength(50);
+    expect(providers.filter((provider) => !provider.api).map((provider) => provider.key)).toEqual([]);
+    // Client credentials exchanged for a token first (providers/token-exchange.ts).
+    expect(
+      withApi()
+        .filter((provider) => provider.api?.tokenExchange)
+        .map((provider) => provider.key),
+    ).toEqual(["marketo", "onelogin", "personio"]);
     expect(
       withApi()
         .filter((provider) => !provider.api?.verify)
@@ -139,6 +138,7 @@ describe("the shipped providers' API declarations", () => {
       const api = provider.api as NonNullable<ProviderDefinition["api"]>;
       expect(api.docs, provider.key).toMatch(/^https:\/\/[^/]+\//);
       if (api.verify) expect(api.verify.docs, provider.key).toMatch(/^https:\/\/[^/]+\//);
+      if (api.tokenExchange) expect(api.tokenExchange.docs, provider.key).toMatch(/^https:\/\/[^/]+\//);
       for (const item of provider.connectionMetadata ?? []) {
         expect(item.docs, `${provider.key}.${item.key}`).toMatch(/^https:\/\/[^/]+\//);
       }
