@@ -104,6 +104,16 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
     description: "offer the sandbox providers this server serves under /sandbox/",
   },
   {
+    name: "PROXY_MAX_RESPONSE_BYTES",
+    default: "10485760",
+    description: "largest provider answer /unified/proxy relays (1,024 to 104,857,600)",
+  },
+  {
+    name: "PROXY_MAX_REQUEST_BYTES",
+    default: "104857600",
+    description: "largest request body /proxy/{path} streams to a provider",
+  },
+  {
     name: "WEBHOOK_POLL_INTERVAL",
     default: "1s",
     description: "how often each process looks for due webhook deliveries; 0 turns delivery off",

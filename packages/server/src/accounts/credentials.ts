@@ -77,7 +77,13 @@ export class CredentialService {
     );
     if (stored.access_token !== rejectedAccessToken) return this.toView(row);
     if (!stored.refresh_token) return undefined;
-    return this.toView(await this.refreshOnce(row));
+    // Refreshed unless, once under the lease, another caller has already replaced the token.
+    const stillRejected = (current: store.LinkedAccountRow) =>
+      this.secrets.openJson<StoredOAuthCredentials>(
+        current.credentials_sealed,
+        credentialsContext(current.id),
+      ).access_token === rejectedAccessToken;
+    return this.toView(await this.refreshOnce(row, stillRejected));
   }
 
   private needsRefresh(row: store.LinkedAccountRow): boolean {
@@ -85,11 +91,18 @@ export class CredentialService {
     return row.credentials_expires_at <= isoTimestamp(addSeconds(this.clock(), REFRESH_MARGIN_SECONDS));
   }
 
-  private refreshOnce(row: store.LinkedAccountRow): Promise<store.LinkedAccountRow> {
+  /**
+   * `stillNeeded` is asked again under the lease (an expired token by default; the proxy asks
+   * whether the token a provider refused is still the stored one).
+   */
+  private refreshOnce(
+    row: store.LinkedAccountRow,
+    stillNeeded: (current: store.LinkedAccountRow) => boolean = (current) => this.needsRefresh(current),
+  ): Promise<store.LinkedAccountRow> {
     const key = `${row.project_id}:${row.id}`;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.refreshWithLease(row).finally(() => this.inFlight.delete(key));
+      pending = this.refreshWithLease(row, stillNeeded).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
@@ -100,7 +113,10 @@ export class CredentialService {
    * that lapses unreleased (its holder died mid-refresh) is taken over, so a dead process never
    * leaves an account unrefreshable for longer than the lease.
    */
-  private async refreshWithLease(row: store.LinkedAccountRow): Promise<store.LinkedAccountRow> {
+  private async refreshWithLease(
+    row: store.LinkedAccountRow,
+    stillNeeded: (current: store.LinkedAccountRow) => boolean,
+  ): Promise<store.LinkedAccountRow> {
     let current = row;
     for (let round = 0; round < MAX_LEASE_ROUNDS; round++) {
       const now = this.clock();
@@ -115,7 +131,7 @@ export class CredentialService {
         try {
           // Read again under the lease: a holder that finished meanwhile may have refreshed.
           const leasedRow = await this.accounts.findOrThrow(this.db, current.project_id, current.id);
-          return this.needsRefresh(leasedRow) ? await this.refresh(leasedRow) : leasedRow;
+          return stillNeeded(leasedRow) ? await this.refresh(leasedRow) : leasedRow;
         } finally {
           await store.updateAccount(this.db, current.project_id, current.id, { refresh_lease_until: null });
         }

@@ -16,7 +16,7 @@ import { type JsonOption, printList, withJsonOption } from "../cli/output.js";
 import { loadSecrets } from "../cli/services.js";
 import { loadConfig } from "../config.js";
 import { systemClock } from "../time.js";
-import { ALL_EVENTS, type WebhookEventType } from "./schema.js";
+import type { WebhookEventType } from "./schema.js";
 import type { WebhookService } from "./service.js";
 
 const MAX_OVERLAP_SECONDS = 7 * 86_400;

@@ -7,7 +7,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { adminRequest, createSession } from "../support/hub.js";
-import { freePort, startTestServer, type TestServer } from "../support/server.js";
+import { basicAuth, freePort, startTestServer, type TestServer } from "../support/server.js";
 import { chromiumAvailable, launchChromium, screenshot } from "./browser.js";
 
 let hub: TestServer;
@@ -56,6 +56,13 @@ describe.skipIf(!chromiumAvailable)("the sandbox quick start", () => {
     await screenshot(page, "sandbox-key-connected");
     const accounts = (await admin("GET", "/accounts?provider=sandbox-api-key")).body;
     expect(accounts).toEqual([expect.objectContaining({ status: "active", origin_owner_id: "quick-start" })]);
+
+    // The quick start's proxied call: the server applies the stored key itself.
+    const proxied = await fetch(`${hub.url}/proxy/me`, {
+      headers: { authorization: basicAuth(apiKey), "x-account-id": String(accounts[0]?.id) },
+    });
+    expect(proxied.status).toBe(200);
+    expect(await proxied.json()).toMatchObject({ id: "sandbox-user-1", credential: "api_key" });
   });
 
   it("authorizes the OAuth2 sandbox and its token calls the sandbox API", async () => {
@@ -89,6 +96,17 @@ describe.skipIf(!chromiumAvailable)("the sandbox quick start", () => {
     });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ id: "sandbox-user-1", credential: "oauth2" });
+    const unified = await fetch(`${hub.url}/unified/proxy`, {
+      method: "POST",
+      headers: {
+        authorization: basicAuth(apiKey),
+        "x-account-id": String(account?.id),
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ path: "/me", method: "get" }),
+    });
+    expect(unified.status).toBe(200);
+    expect(await unified.json()).toMatchObject({ id: "sandbox-user-1", credential: "oauth2" });
     const verified = await admin("POST", `/accounts/${account?.id}/verify`);
     expect(verified.body).toMatchObject({
       verification: { result: "verified" },
