@@ -1,7 +1,7 @@
 /** Wire schemas of the admin API for the catalog, integrations and project settings. */
 import { Type } from "@sinclair/typebox";
 import { Nullable, StringEnum } from "../http/schema-types.js";
-import { ThemeSettings } from "../theme/theme.js";
+import { ThemeChanges, ThemeSettings } from "../theme/theme.js";
 
 export const Integration = Type.Object(
   {
@@ -86,11 +86,7 @@ export const ProjectChanges = Type.Object(
     allowed_origins: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 }),
     ),
-    theme: Type.Optional(
-      Type.Ref(ThemeSettings, {
-        description: "Replaces the connect page's theme; `{}` restores the default.",
-      }),
-    ),
+    theme: Type.Optional(ThemeChanges),
   },
   { $id: "ProjectChanges", description: "The settings to change; a field left out keeps its value." },
 );

@@ -24,17 +24,24 @@ const radius = Type.Integer({
   description: "Corner radius of the card, in CSS pixels.",
 });
 
-/** A theme as set on a project; every token is optional. */
-export const ThemeSettings = Type.Object(
-  {
-    mode: Type.Optional(mode),
-    accent: Type.Optional(colour("Buttons, links and focus ring, as #rrggbb.")),
-    background: Type.Optional(colour("Page and card background, as #rrggbb.")),
-    text: Type.Optional(colour("Text colour, as #rrggbb.")),
-    radius: Type.Optional(radius),
-  },
-  { additionalProperties: false, $id: "ThemeSettings" },
-);
+const themeProperties = {
+  mode: Type.Optional(mode),
+  accent: Type.Optional(colour("Buttons, links and focus ring, as #rrggbb.")),
+  background: Type.Optional(colour("Page and card background, as #rrggbb.")),
+  text: Type.Optional(colour("Text colour, as #rrggbb.")),
+  radius: Type.Optional(radius),
+};
+
+/** A theme as set on a project; every token is optional. Referenced by responses. */
+export const ThemeSettings = Type.Object(themeProperties, {
+  additionalProperties: false,
+  $id: "ThemeSettings",
+});
+/** The same, inline, for request bodies (validated on their own, without shared references). */
+export const ThemeChanges = Type.Object(themeProperties, {
+  additionalProperties: false,
+  description: "Replaces the connect page's theme; `{}` restores the default.",
+});
 export type ThemeSettings = Static<typeof ThemeSettings>;
 
 /**
