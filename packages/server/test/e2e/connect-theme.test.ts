@@ -235,5 +235,14 @@ describe.skipIf(!chromiumAvailable)("the connect page in an iframe", () => {
     expect((await resizes()).every((message) => message.origin === new URL(hub.url).origin)).toBe(true);
     expect(await scrolls()).toBe(false);
     await screenshot(page, "theme-iframe-form");
+
+    // Back to the shorter picker: the frame shrinks to it again (the page never fills the frame).
+    await frame.getByRole("button", { name: "All integrations" }).click();
+    await frame.getByRole("button", { name: /Sandbox \(API key\)/ }).waitFor();
+    await page.waitForFunction(
+      (height) => (window as unknown as { resizes: { height: number }[] }).resizes.at(-1)?.height === height,
+      await contentHeight(),
+    );
+    expect((await resizes()).at(-1)?.height).toBe(first?.height);
   });
 });
