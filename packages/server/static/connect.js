@@ -9,11 +9,15 @@
  * Messages sent to the opener or parent window:
  *   {type: "connect-hub:account-connected", account: {id, provider}}
  *   {type: "connect-hub:closed"}
+ *   {type: "connect-hub:resize", height}   (to the parent frame, whenever the page's height changes)
  */
 
 const TOKEN_KEY = "connect-hub:token";
 const POPUP_KEY = "connect-hub:oauth-popup";
 const ORIGINS_KEY = "connect-hub:origins";
+const THEME_KEY = "connect-hub:theme";
+/** The auth link's query parameters that override the project's theme (validated by the server). */
+const THEME_PARAMS = ["theme", "theme_accent", "theme_background", "theme_text", "theme_radius"];
 const OAUTH_RESULT = "connect-hub:oauth-result";
 const SEARCH_THRESHOLD = 7;
 
@@ -25,7 +29,9 @@ const SEARCH_THRESHOLD = 7;
  * @typedef {{session: {page_ref: string, status: string, origin_owner_name: string, expires_at: string,
  *   reauthorizing: {account_id: string, provider: string, setup_information: Record<string, unknown>,
  *   masked_secrets: Record<string, string>} | null}, providers: Provider[],
- *   allowed_origins: string[]}} PageModel
+ *   allowed_origins: string[], theme: Theme}} PageModel
+ * @typedef {{mode: "auto" | "light" | "dark", accent: string | null, background: string | null,
+ *   text: string | null, radius: number | null}} Theme
  * @typedef {{ok: boolean, title: string, message: string, cancelled?: boolean,
  *   account?: {id: string, provider: string}, allowedOrigins: string[]}} CallbackResult
  */
@@ -165,6 +171,12 @@ function takeToken() {
   const fromUrl = params.get("token");
   if (fromUrl) {
     tabStorage.set(TOKEN_KEY, fromUrl);
+    const theme = new URLSearchParams();
+    for (const name of THEME_PARAMS) {
+      const value = params.get(name);
+      if (value !== null) theme.set(name, value);
+    }
+    tabStorage.set(THEME_KEY, theme.toString());
     history.replaceState(null, "", "/connect");
   }
   return tabStorage.get(TOKEN_KEY);
@@ -175,7 +187,8 @@ async function startConnect() {
   const token = takeToken();
   if (!token)
     return showMessage("This link is not valid", "Open the link you were given to connect your account.");
-  const { status, json } = await api("/connect/api/session", token);
+  const themeQuery = tabStorage.get(THEME_KEY);
+  const { status, json } = await api(`/connect/api/session${themeQuery ? `?${themeQuery}` : ""}`, token);
   if (status === 401) {
     tabStorage.remove(TOKEN_KEY);
     return showMessage(
@@ -186,6 +199,8 @@ async function startConnect() {
   if (status !== 200) return showMessage("Something went wrong", json.message ?? "Please try again later.");
   const model = /** @type {PageModel} */ (json);
   tabStorage.set(ORIGINS_KEY, JSON.stringify(model.allowed_origins));
+  applyTheme(model.theme);
+  reportHeightToParent(model.allowed_origins);
   history.replaceState(null, "", `/connect?session=${encodeURIComponent(model.session.page_ref)}`);
   if (model.session.status !== "pending") {
     return showMessage("This link was already used", "An account was already connected with this link.");
@@ -484,6 +499,55 @@ function showConnected(providerName, account) {
   );
 }
 
+/**
+ * Applies the resolved theme: the mode as an attribute the stylesheet reads, the tokens as CSS
+ * custom properties through the CSSOM (allowed under the CSP's `style-src 'self'`, unlike a
+ * style attribute). The server has validated every value (hex colours, a bounded integer).
+ * @param {Theme} theme
+ */
+function applyTheme(theme) {
+  const root = document.documentElement;
+  root.dataset.theme = theme.mode;
+  if (theme.accent) {
+    root.style.setProperty("--accent", theme.accent);
+    root.style.setProperty("--focus", theme.accent);
+    root.style.setProperty("--accent-text", isLight(theme.accent) ? "#111111" : "#ffffff");
+  }
+  if (theme.background) {
+    root.style.setProperty("--bg", theme.background);
+    root.style.setProperty("--card", theme.background);
+  }
+  if (theme.text) root.style.setProperty("--text", theme.text);
+  if (theme.radius !== null) root.style.setProperty("--radius", `${theme.radius}px`);
+}
+
+/** Whether a #rrggbb colour is light enough to need dark text on it (WCAG relative luminance). */
+function isLight(/** @type {string} */ hex) {
+  const [r, g, b] = [1, 3, 5].map((at) => {
+    const channel = Number.parseInt(hex.slice(at, at + 2), 16) / 255;
+    return channel <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0) > 0.179;
+}
+
+/**
+ * In an iframe, lays the page out to its content's height and tells the parent that height on
+ * every change, at the project's exact allowed origins only (never `*`), so the embedder can
+ * size the frame and no inner scrollbar appears.
+ * @param {string[]} origins
+ */
+function reportHeightToParent(origins) {
+  if (window.parent === window || typeof ResizeObserver === "undefined") return;
+  document.documentElement.classList.add("embedded");
+  let lastHeight = -1;
+  new ResizeObserver(() => {
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height === lastHeight) return;
+    lastHeight = height;
+    for (const origin of origins) window.parent.postMessage({ type: "connect-hub:resize", height }, origin);
+  }).observe(document.documentElement);
+}
+
 /** @param {CallbackResult} result */
 function showCallback(result) {
   if (tabStorage.get(POPUP_KEY) === "1" && window.opener) {
@@ -492,6 +556,7 @@ function showCallback(result) {
     window.close();
     return;
   }
+  reportHeightToParent(result.allowedOrigins);
   if (result.ok && result.account) {
     notifyEmbedder({ type: "connect-hub:account-connected", account: result.account }, result.allowedOrigins);
   }

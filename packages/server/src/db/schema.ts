@@ -16,6 +16,8 @@ export interface ProjectTable {
   name: string;
   /** JSON array of exact origins allowed to embed the connect page and receive its messages. */
   allowed_origins: Generated<string>;
+  /** JSON of the connect page's theme (ThemeSettings); null: the default. */
+  theme: Generated<string | null>;
   created_at: string;
 }
 

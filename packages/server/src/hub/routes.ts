@@ -13,6 +13,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
 import { ApiError } from "../http/errors.js";
 import type { RouteContext } from "../http/route-context.js";
+import { ThemeLinkQuery } from "../theme/theme.js";
 import { BINDING_COOKIE, BINDING_PATTERN, bindingCookie } from "./browser-binding.js";
 import { callbackPage, connectPage, messagePage } from "./views.js";
 
@@ -130,10 +131,15 @@ export function hubRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
       },
     );
 
-    app.get("/connect/api/session", { schema: { hide: true } }, async (request, reply) => {
-      reply.header("cache-control", "no-store");
-      return hub.pageModel(bearer(request));
-    });
+    app.get(
+      "/connect/api/session",
+      // The theme parameters the auth link carried, passed on by the page script.
+      { schema: { hide: true, querystring: Type.Object(ThemeLinkQuery) } },
+      async (request, reply) => {
+        reply.header("cache-control", "no-store");
+        return hub.pageModel(bearer(request), request.query);
+      },
+    );
 
     app.post(
       "/connect/api/credentials",

@@ -20,6 +20,7 @@ import { OutboundRequestError } from "../outbound/client.js";
 import type { CatalogProvider, ProviderCatalog } from "../providers/catalog.js";
 import { ProviderSetupError } from "../providers/oauth-urls.js";
 import type { TenancyService } from "../tenancy/service.js";
+import { type ResolvedTheme, resolveTheme, type ThemeLinkOverride } from "../theme/theme.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
 import type { WebhookOutbox } from "../webhooks/outbox.js";
 import { checkFieldValues } from "./forms.js";
@@ -52,6 +53,8 @@ export interface PageModel {
   };
   providers: PageProvider[];
   allowed_origins: string[];
+  /** The project's theme with the auth link's overrides applied. */
+  theme: ResolvedTheme;
 }
 
 export interface ConnectedAccount {
@@ -119,8 +122,9 @@ export class HubService {
     return session ? this.allowedOrigins(session.project_id) : [];
   }
 
-  async pageModel(token: string | undefined): Promise<PageModel> {
+  async pageModel(token: string | undefined, themeOverride: ThemeLinkOverride = {}): Promise<PageModel> {
     const session = await this.liveSessionOrThrow(token);
+    const settings = await this.deps.tenancy.settings(session.project_id);
     const reauthorizing = session.account_id
       ? await this.deps.accounts
           .findOrThrow(this.db, session.project_id, session.account_id)
@@ -135,7 +139,8 @@ export class HubService {
         reauthorizing: reauthorizing ? this.reauthorizationPrefill(reauthorizing) : null,
       },
       providers: (await this.allowedProviders(session)).map(toPageProvider),
-      allowed_origins: await this.allowedOrigins(session.project_id),
+      allowed_origins: settings.allowed_origins,
+      theme: resolveTheme(settings.theme, themeOverride),
     };
   }
 

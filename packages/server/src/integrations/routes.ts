@@ -135,8 +135,7 @@ export function integrationRoutes(context: RouteContext): FastifyPluginAsyncType
           response: { 200: Type.Ref(ProjectSettings), ...ERRORS },
         },
       },
-      async (request) =>
-        projects.setAllowedOrigins(principalOf(request).projectId, request.body.allowed_origins),
+      async (request) => projects.updateSettings(principalOf(request).projectId, request.body),
     );
   };
 }

@@ -1,6 +1,7 @@
 /** Wire schemas of the admin API for the catalog, integrations and project settings. */
 import { Type } from "@sinclair/typebox";
 import { Nullable, StringEnum } from "../http/schema-types.js";
+import { ThemeChanges, ThemeSettings } from "../theme/theme.js";
 
 export const Integration = Type.Object(
   {
@@ -72,16 +73,23 @@ export const ProjectSettings = Type.Object(
       description:
         "Exact origins (scheme://host[:port]) of your app: they may embed the connect page in an iframe and receive its postMessage events.",
     }),
+    theme: Type.Ref(ThemeSettings, {
+      description:
+        "The connect page's theme; an auth link can override it with query parameters (`theme`, `theme_accent`, `theme_background`, `theme_text`, `theme_radius`).",
+    }),
   },
   { $id: "ProjectSettings" },
 );
 
 export const ProjectChanges = Type.Object(
   {
-    allowed_origins: Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 }),
+    allowed_origins: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 }),
+    ),
+    theme: Type.Optional(ThemeChanges),
   },
-  { $id: "ProjectChanges" },
+  { $id: "ProjectChanges", description: "The settings to change; a field left out keeps its value." },
 );
 
 /** Response schemas referenced by `$ref`: registered once, at the root of the app. */
-export const INTEGRATION_SHARED_SCHEMAS = [Integration, ProviderSummary, ProjectSettings];
+export const INTEGRATION_SHARED_SCHEMAS = [Integration, ProviderSummary, ThemeSettings, ProjectSettings];

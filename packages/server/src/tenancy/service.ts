@@ -7,6 +7,7 @@ import { hashToken, issueToken, randomId, TOKEN_PREFIX } from "../crypto/tokens.
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import { SANDBOX_PROVIDER_KEYS } from "../sandbox/constants.js";
+import { parseStoredTheme, type ThemeSettings } from "../theme/theme.js";
 import { type Clock, isoTimestamp, systemClock } from "../time.js";
 import * as store from "./store.js";
 
@@ -18,6 +19,7 @@ export interface ProjectSettingsView {
   name: string;
   organization_id: string;
   allowed_origins: string[];
+  theme: ThemeSettings;
 }
 
 export interface CreatedApiKey {
@@ -136,7 +138,24 @@ export class TenancyService {
       name: row.name,
       organization_id: String(row.organization_id),
       allowed_origins: JSON.parse(row.allowed_origins) as string[],
+      theme: parseStoredTheme(row.theme),
     };
+  }
+
+  /**
+   * Applies the changes given (a field left out keeps its value); a theme replaces the stored
+   * one whole. Both are written in one transaction, after every value is validated.
+   */
+  async updateSettings(
+    projectId: string,
+    changes: { allowed_origins?: readonly string[] | undefined; theme?: ThemeSettings | undefined },
+  ): Promise<ProjectSettingsView> {
+    const origins = changes.allowed_origins && [...new Set(changes.allowed_origins.map(exactOrigin))];
+    await this.db.transaction().execute(async (trx) => {
+      if (origins) await store.updateAllowedOrigins(trx, projectId, origins);
+      if (changes.theme) await store.updateTheme(trx, projectId, JSON.stringify(changes.theme));
+    });
+    return this.settings(projectId);
   }
 
   /** Replaces the project's allowed origins; each must be an exact origin, e.g. `https://app.example.com`. */

@@ -208,7 +208,7 @@ export async function revokeApiKey(db: Kysely<Database>, keyId: string, revokedA
 export async function findProjectSettings(db: Kysely<Database>, projectId: string) {
   return db
     .selectFrom("projects")
-    .select(["id", "name", "organization_id", "allowed_origins"])
+    .select(["id", "name", "organization_id", "allowed_origins", "theme"])
     .where("id", "=", projectId)
     .executeTakeFirst();
 }
@@ -223,6 +223,10 @@ export async function updateAllowedOrigins(
     .set({ allowed_origins: JSON.stringify(origins) })
     .where("id", "=", projectId)
     .execute();
+}
+
+export async function updateTheme(db: Kysely<Database>, projectId: string, theme: string) {
+  await db.updateTable("projects").set({ theme }).where("id", "=", projectId).execute();
 }
 
 /**

@@ -10,6 +10,7 @@ import { sweepIndexes } from "./2026-11-26-0001-sweep-indexes.js";
 import { webhooks } from "./2026-11-27-0001-webhooks.js";
 import { connectionAttempts } from "./2026-12-01-0001-connection-attempts.js";
 import { integrationVerification } from "./2026-12-01-0001-integration-verification.js";
+import { projectTheme } from "./2026-12-01-0002-project-theme.js";
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {
   return {
@@ -21,6 +22,7 @@ export function migrationProvider(dialect: DialectName): MigrationProvider {
         "2026-11-27-0001-webhooks": webhooks(dialect),
         "2026-12-01-0001-connection-attempts": connectionAttempts,
         "2026-12-01-0001-integration-verification": integrationVerification,
+        "2026-12-01-0002-project-theme": projectTheme,
       };
     },
   };
