@@ -143,6 +143,8 @@ describe("graceful shutdown", () => {
 
   it("on SIGTERM stops accepting, finishes a request whose body is still arriving, and exits 0", async () => {
     const env = { DATABASE_URL: `file:${path.join(dataDir, "hub.sqlite")}` };
+    // Only serve and migrate create a database; keys create needs one.
+    expect((await cli(env, "migrate")).code).toBe(0);
     const apiKey = (await cli(env, "keys", "create")).stdout.trim();
     const server = await startServerProcess(env);
     const body = JSON.stringify({ origin_owner_id: "slow", origin_owner_name: "Slow Client" });

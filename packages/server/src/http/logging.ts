@@ -79,8 +79,12 @@ export async function logDestination(
   format: LogFormat | undefined,
   isTerminal: boolean = process.stdout.isTTY === true,
 ): Promise<pino.DestinationStream> {
-  const stdout = pino.destination({ dest: 1, sync: false });
-  if ((format ?? (isTerminal ? "pretty" : "json")) === "json") return stdout;
+  if ((format ?? (isTerminal ? "pretty" : "json")) === "json") {
+    return pino.destination({ dest: 1, sync: false });
+  }
+  // Pretty lines are for a person at a terminal: written synchronously, so they can never
+  // come out of order (the last lines at shutdown did, through the asynchronous buffer).
+  const stdout = pino.destination({ dest: 1, sync: true });
   // Loaded only when wanted: JSON logging (production) never pays for it.
   const { prettyFactory } = await import("pino-pretty");
   const prettify = prettyFactory({

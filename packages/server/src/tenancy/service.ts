@@ -7,7 +7,8 @@ import { hashToken, issueToken, randomId, TOKEN_PREFIX } from "../crypto/tokens.
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import { SANDBOX_PROVIDER_KEYS } from "../sandbox/constants.js";
-import { parseStoredTheme, type ThemeSettings } from "../theme/theme.js";
+// A type only: the theme's schemas (TypeBox) stay out of the CLI's start-up.
+import type { ThemeSettings } from "../theme/theme.js";
 import { type Clock, isoTimestamp, systemClock } from "../time.js";
 import * as store from "./store.js";
 
@@ -184,4 +185,9 @@ function exactOrigin(value: string): string {
     );
   }
   return url.origin;
+}
+
+/** A stored theme (JSON text, or null when never set). */
+function parseStoredTheme(stored: string | null): ThemeSettings {
+  return stored ? (JSON.parse(stored) as ThemeSettings) : {};
 }

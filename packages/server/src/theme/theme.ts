@@ -82,8 +82,3 @@ export function resolveTheme(project: ThemeSettings, link: ThemeLinkOverride = {
     radius: link.theme_radius ?? project.radius ?? null,
   };
 }
-
-/** A stored theme (JSON text, or null when never set). */
-export function parseStoredTheme(stored: string | null): ThemeSettings {
-  return stored ? (JSON.parse(stored) as ThemeSettings) : {};
-}
