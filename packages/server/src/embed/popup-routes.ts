@@ -14,7 +14,7 @@ import { issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
 import { ApiError } from "../http/errors.js";
 import type { RouteContext } from "../http/route-context.js";
 import { bindingCookie } from "../hub/browser-binding.js";
-import { escapeHtml } from "../hub/views.js";
+import { escapeHtml, pageShell } from "../hub/views.js";
 
 const CLOSE_SCRIPT = readFileSync(new URL("../../static/embedded-close.js", import.meta.url));
 
@@ -22,24 +22,11 @@ const CLOSE_SCRIPT = readFileSync(new URL("../../static/embedded-close.js", impo
 const POPUP_PARAMS = new Set(["token", "connection_attempt_id", "redirect_uri"]);
 
 function popupPage(title: string, message: string, closes: boolean): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title>
-<link rel="stylesheet" href="/connect/assets/connect.css">
-${closes ? '<script src="/embedded/assets/close.js"></script>\n' : ""}</head>
-<body>
-<main id="app" class="card">
-<h1>${escapeHtml(title)}</h1>
-<p>${escapeHtml(message)}</p>
-</main>
-</body>
-</html>
-`;
+  return pageShell(
+    title,
+    `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`,
+    closes ? '<script src="/embedded/assets/close.js"></script>\n' : "",
+  );
 }
 
 export function popupRoutes(context: RouteContext): FastifyPluginAsyncTypebox {

@@ -20,7 +20,12 @@ function jsonForScript(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 }
 
-function layout(title: string, body: string, data?: unknown): string {
+/**
+ * Every page this server renders, around its own `<main>` content and `<head>` scripts: one
+ * place for the referrer, colour-scheme and stylesheet tags the connect page and the
+ * embedded popup share.
+ */
+export function pageShell(title: string, main: string, head: string, mainAttributes = ""): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -30,15 +35,27 @@ function layout(title: string, body: string, data?: unknown): string {
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/connect/assets/connect.css">
-${data === undefined ? "" : `<script type="application/json" id="connect-hub-data">${jsonForScript(data)}</script>\n`}<script type="module" src="/connect/assets/connect.js"></script>
-</head>
+${head}</head>
 <body>
-<main id="app" class="card" aria-live="polite">
-${body}
+<main id="app" class="card"${mainAttributes}>
+${main}
 </main>
 </body>
 </html>
 `;
+}
+
+function layout(title: string, body: string, data?: unknown): string {
+  const dataScript =
+    data === undefined
+      ? ""
+      : `<script type="application/json" id="connect-hub-data">${jsonForScript(data)}</script>\n`;
+  return pageShell(
+    title,
+    body,
+    `${dataScript}<script type="module" src="/connect/assets/connect.js"></script>\n`,
+    ' aria-live="polite"',
+  );
 }
 
 /** The page shell: the script fetches the session and renders the provider picker. */
