@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import SlowFirstSequencer from "./scripts/slow-first-sequencer.ts";
+import SlowFirstSequencer from "./scripts/slow-first-sequencer.js";
 
 export default defineConfig({
   test: {
