@@ -54,6 +54,9 @@ describe("the console's files", () => {
           "frame-ancestors 'none'",
           "base-uri 'none'",
           "upgrade-insecure-requests",
+          // helmet's defaults, as on the connect page
+          "object-src 'none'",
+          "script-src-attr 'none'",
         ].sort(),
       );
       expect(await response.text()).toBe(INDEX);
