@@ -92,7 +92,7 @@ export class ConsoleOidc {
     if (!role) {
       return {
         allowed: false,
-        reason: `${email ?? claims.sub}${email && !emailVerified ? " (e-mail not verified)" : ""} is not on this server's console allow-list (CONSOLE_OIDC_ALLOW)`,
+        reason: `${email ?? claims.sub}${email && !emailVerified ? " (e-mail not verified)" : ""} is not on the console allow-list of this server (CONSOLE_OIDC_ALLOW)`,
       };
     }
     return { allowed: true, role, subject: claims.sub, email: emailVerified ? email : undefined };
