@@ -112,7 +112,7 @@ export async function signInWithIdentityProvider(
     const action = /action="([^"]+)"/.exec(page)?.[1];
     if (response.status !== 200 || !action)
       throw new Error(`stuck at ${url}: ${response.status} ${page.slice(0, 300)}`);
-    const form = page.includes('name="login"')
+    const form: Record<string, string> = page.includes('name="login"')
       ? { prompt: "login", login: subject, password: "any" }
       : { prompt: "consent" };
     url = new URL(action, url).href;
