@@ -18,13 +18,21 @@ import { connectSessionRoutes } from "./connect-sessions/routes.js";
 import { ConnectSessionService } from "./connect-sessions/service.js";
 import { ConnectionChecker } from "./connections/checker.js";
 import { connectorRoutes } from "./connectors/routes.js";
+import { consoleAdminRoutes } from "./console/admin-routes.js";
+import { consoleAssetRoutes, consoleAssetsDir } from "./console/assets.js";
+import { AuditLog, registerAuditHook } from "./console/audit.js";
+import { sessionCookieName } from "./console/cookies.js";
+import { ConsoleOidc } from "./console/oidc.js";
+import { consoleOidcRoutes } from "./console/oidc-routes.js";
+import { consoleRoutes } from "./console/routes.js";
+import { ConsoleService } from "./console/service.js";
 import { loadSecretBox } from "./crypto/keyring.js";
 import type { SecretBox } from "./crypto/secrets.js";
 import type { Db } from "./db/database.js";
 import { popupRoutes } from "./embed/popup-routes.js";
 import { embedRoutes } from "./embed/routes.js";
 import { EmbedService } from "./embed/service.js";
-import { requireApiKey } from "./http/auth.js";
+import { requireAdmin } from "./http/admin-auth.js";
 import { AuthFailureLimiter } from "./http/auth-failures.js";
 import { ApiError, errorBody, errorHandler, sendError, toApiError } from "./http/errors.js";
 import { guardedJsonParser, rejectNulInUrl } from "./http/input-guards.js";
@@ -153,7 +161,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           "Connect sessions for your customers' third-party accounts. Wire-compatible with StackOne's Connect Sessions API: authenticate with your API key as the HTTP Basic username and an empty password.",
       },
       servers: [{ url: config.publicUrl }],
-      components: { securitySchemes: { basic: { type: "http", scheme: "basic" } } },
+      components: {
+        securitySchemes: {
+          basic: { type: "http", scheme: "basic" },
+          consoleSession: {
+            type: "apiKey",
+            in: "cookie",
+            name: sessionCookieName(https),
+            description:
+              "The console's session cookie (GET /console/sign-in or OIDC sign-in). Changes also need `x-csrf-token`; an all-projects session names its project in `x-connect-hub-project`.",
+          },
+        },
+      },
       tags: [
         { name: "Connect Sessions" },
         { name: "Accounts" },
@@ -172,6 +191,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           name: "Webhooks",
           description: "Endpoints that hear about accounts and sessions; the events are under `webhooks`.",
         },
+        {
+          name: "Console",
+          description: "The operator console's sign-in and sessions, and the projects it shows.",
+        },
+        { name: "API Keys", description: "The project's API keys: each key is shown once, when created." },
+        { name: "Audit Log", description: "Who changed what, when, from where." },
       ],
       // Plain JSON Schema objects; the plugin's typing wants its own OpenAPI types.
       webhooks: openApiWebhooks(config.organizationIdType) as never,
@@ -231,6 +256,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     events,
   });
+  const consoleSessions = new ConsoleService(db.kysely, config.publicUrl, clock);
+  const audit = new AuditLog(db.kysely, clock);
+  registerAuditHook(app, audit);
   const context = {
     config,
     catalog,
@@ -254,7 +282,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       allowLoopbackUrls: config.outbound.allowPrivateNetworks,
       timeoutMs: config.outbound.timeoutMs,
     }),
-    apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash), authFailures),
+    consoleSessions,
+    audit,
+    adminAuth: requireAdmin({
+      tenancy,
+      consoleSessions,
+      failures: authFailures,
+      publicUrl: config.publicUrl,
+      cookieName: sessionCookieName(https),
+    }),
   };
 
   await app.register(connectSessionRoutes(context));
@@ -268,6 +304,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (config.sandboxProviders)
     await app.register(sandboxRoutes({ secrets, clock, publicUrl: config.publicUrl }));
   await app.register(proxyRoutes(context));
+  await app.register(consoleRoutes(context));
+  const oidcSignIn =
+    config.console.oidc && new ConsoleOidc(config.console.oidc, config.publicUrl, secrets, clock);
+  await app.register(consoleOidcRoutes(context, oidcSignIn));
+  await app.register(consoleAdminRoutes(context));
+  await app.register(consoleAssetRoutes(consoleAssetsDir(config.console.assetsDir)));
 
   await healthRoutes(app, db);
 

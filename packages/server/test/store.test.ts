@@ -112,7 +112,13 @@ for (const dialect of TEST_DIALECTS) {
           createdAt: NOW,
         });
         const principal = await tenancy.findPrincipalByApiKeyHash(db.kysely, hash);
-        expect(principal).toEqual({ apiKeyId: id, projectId, organizationId: expect.any(Number) });
+        expect(principal).toEqual({
+          apiKeyId: id,
+          projectId,
+          organizationId: expect.any(Number),
+          role: "admin",
+          actor: { type: "api_key", id, display: "chk_…wxyz" },
+        });
         expect((await tenancy.listApiKeys(db.kysely)).find((k) => k.id === id)).toMatchObject({
           start: "chk_abcd",
           lastFour: "wxyz",

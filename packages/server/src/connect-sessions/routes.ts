@@ -1,7 +1,7 @@
 /** HTTP routes of the Connect Sessions API; thin: parse, call the service, shape the reply. */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { principalOf } from "../http/auth.js";
-import type { RouteContext } from "../http/route-context.js";
+import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
 import { ConnectSessionAuthenticate, ConnectSessionCreate, connectSessionSchemas } from "./schema.js";
 
@@ -15,14 +15,24 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
     app.post(
       "/connect_sessions",
       {
-        onRequest: context.apiKeyAuth,
+        config: {
+          audit: {
+            action: "connect_session.created",
+            targetType: "connect_session",
+            targetId: (_request, answer) => {
+              const id = (answer as { id?: unknown } | undefined)?.id;
+              return id === undefined ? undefined : String(id);
+            },
+          },
+        },
+        onRequest: context.adminAuth,
         schema: {
           operationId: "stackone_create_connect_session",
           summary: "Create Connect Session",
           description:
             "Issues a short-lived token and an auth link for one of your customers. Send an `Idempotency-Key` header to make retries safe: the same key and body within 24 hours returns the first response.",
           tags: ["Connect Sessions"],
-          security: [{ basic: [] }],
+          security: ADMIN_SECURITY,
           headers: {
             type: "object",
             properties: {
@@ -48,14 +58,14 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
     app.post(
       "/connect_sessions/authenticate",
       {
-        onRequest: context.apiKeyAuth,
+        onRequest: context.adminAuth,
         schema: {
           operationId: "stackone_authenticate_connect_session",
           summary: "Authenticate Connect Session",
           description:
             "Returns the session behind a token. An unknown, expired, or other project's token answers 401.",
           tags: ["Connect Sessions"],
-          security: [{ basic: [] }],
+          security: ADMIN_SECURITY,
           body: ConnectSessionAuthenticate,
           response: { 201: ConnectSession, ...ERRORS },
         },

@@ -1,8 +1,9 @@
 /** Admin routes for webhook endpoints and their deliveries (API key auth). */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
+import { changedFields, fromAnswer, fromParam } from "../console/audit.js";
 import { principalOf } from "../http/auth.js";
-import type { RouteContext } from "../http/route-context.js";
+import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses, pageOf } from "../http/schema-types.js";
 import {
   ATTEMPTS_PAGE_SIZE,
@@ -26,13 +27,20 @@ const VERIFY_HINT =
 
 export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
   const { webhooks } = context;
-  const auth = { tags: ["Webhooks"], security: [{ basic: [] }] };
+  const auth = { tags: ["Webhooks"], security: ADMIN_SECURITY };
   return async (app) => {
-    app.addHook("onRequest", context.apiKeyAuth);
+    app.addHook("onRequest", context.adminAuth);
 
     app.post(
       "/webhooks/endpoints",
       {
+        config: {
+          audit: {
+            action: "webhook_endpoint.created",
+            targetType: "webhook_endpoint",
+            targetId: fromAnswer(),
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_create_webhook_endpoint",
@@ -80,6 +88,14 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
     app.patch(
       "/webhooks/endpoints/:id",
       {
+        config: {
+          audit: {
+            action: "webhook_endpoint.updated",
+            targetType: "webhook_endpoint",
+            targetId: fromParam("id"),
+            details: changedFields,
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_update_webhook_endpoint",
@@ -97,6 +113,13 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
     app.delete(
       "/webhooks/endpoints/:id",
       {
+        config: {
+          audit: {
+            action: "webhook_endpoint.deleted",
+            targetType: "webhook_endpoint",
+            targetId: fromParam("id"),
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_delete_webhook_endpoint",
@@ -112,6 +135,13 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
     app.post(
       "/webhooks/endpoints/:id/rotate-secret",
       {
+        config: {
+          audit: {
+            action: "webhook_endpoint.secret_rotated",
+            targetType: "webhook_endpoint",
+            targetId: fromParam("id"),
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_rotate_webhook_secret",
@@ -162,6 +192,13 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
     app.post(
       "/webhooks/deliveries/:id/replay",
       {
+        config: {
+          audit: {
+            action: "webhook_delivery.replayed",
+            targetType: "webhook_delivery",
+            targetId: fromParam("id"),
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_replay_webhook_delivery",
