@@ -40,6 +40,7 @@ import { logDestination, loggerOptions, OneLinePerRequest } from "./http/logging
 import { registerRateLimit } from "./http/rate-limit.js";
 import { newRequestId, REQUEST_ID_HEADER, requestIdGenerator } from "./http/request-id.js";
 import { ErrorResponse } from "./http/schema-types.js";
+import { sharedSerializerFactory } from "./http/serialization.js";
 import { apiSecurityHeaders, registerSecurityHeaders } from "./http/security-headers.js";
 import { validatorCompiler } from "./http/validation.js";
 import { hubRoutes } from "./hub/routes.js";
@@ -110,6 +111,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendError(reply, apiError);
     },
     logController: new OneLinePerRequest(),
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializerFactory() } },
     return503OnClosing: true,
     // A hop count trusts that many proxies nearest to the server (as Express does).
     trustProxy:
