@@ -15,6 +15,7 @@ import { AccountService } from "./accounts/service.js";
 import { AccountVerificationService } from "./accounts/verification.js";
 import type { Config } from "./config.js";
 import { connectSessionRoutes } from "./connect-sessions/routes.js";
+import { CONNECT_SESSION_SHARED_SCHEMAS } from "./connect-sessions/schema.js";
 import { ConnectSessionService } from "./connect-sessions/service.js";
 import { ConnectionChecker } from "./connections/checker.js";
 import { connectorRoutes } from "./connectors/routes.js";
@@ -49,6 +50,9 @@ import { proxyRoutes } from "./proxy/routes.js";
 import { ProxyService } from "./proxy/service.js";
 import { SANDBOX_PATH } from "./sandbox/constants.js";
 import { sandboxRoutes } from "./sandbox/routes.js";
+import { statsRoutes } from "./stats/routes.js";
+import { STATS_SHARED_SCHEMAS } from "./stats/schema.js";
+import { StatsService } from "./stats/service.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
 import { VERSION } from "./version.js";
@@ -131,8 +135,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   for (const schema of [
     ErrorResponse,
     ...ACCOUNT_SHARED_SCHEMAS,
+    ...CONNECT_SESSION_SHARED_SCHEMAS,
     ...INTEGRATION_SHARED_SCHEMAS,
     ...WEBHOOK_SHARED_SCHEMAS,
+    ...STATS_SHARED_SCHEMAS,
   ])
     app.addSchema(schema);
 
@@ -172,6 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           name: "Webhooks",
           description: "Endpoints that hear about accounts and sessions; the events are under `webhooks`.",
         },
+        { name: "Stats", description: "What the operator console's overview shows." },
       ],
       // Plain JSON Schema objects; the plugin's typing wants its own OpenAPI types.
       webhooks: openApiWebhooks(config.organizationIdType) as never,
@@ -231,6 +238,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     events,
   });
+  const apiKeyAuth = requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash), authFailures);
   const context = {
     config,
     catalog,
@@ -254,7 +262,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       allowLoopbackUrls: config.outbound.allowPrivateNetworks,
       timeoutMs: config.outbound.timeoutMs,
     }),
-    apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash), authFailures),
+    stats: new StatsService(db.kysely, clock),
+    apiKeyAuth,
+    adminAuth: apiKeyAuth,
   };
 
   await app.register(connectSessionRoutes(context));
@@ -267,6 +277,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(connectorRoutes(context));
   if (config.sandboxProviders)
     await app.register(sandboxRoutes({ secrets, clock, publicUrl: config.publicUrl }));
+  await app.register(statsRoutes(context));
   await app.register(proxyRoutes(context));
 
   await healthRoutes(app, db);

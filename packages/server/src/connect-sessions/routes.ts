@@ -3,7 +3,15 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { principalOf } from "../http/auth.js";
 import type { RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
-import { ConnectSessionAuthenticate, ConnectSessionCreate, connectSessionSchemas } from "./schema.js";
+import { Type } from "@sinclair/typebox";
+import {
+  ConnectSessionAuthenticate,
+  ConnectSessionCreate,
+  ConnectSessionIdParams,
+  ConnectSessionSummary,
+  connectSessionSchemas,
+  ListConnectSessionsQuery,
+} from "./schema.js";
 
 const ERRORS = errorResponses(400, 401, 403, 404, 408, 409, 413, 414, 415, 422, 429, 500, 503);
 
@@ -67,6 +75,41 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
         );
         return reply.code(201).send(session);
       },
+    );
+
+    app.get(
+      "/connect_sessions",
+      {
+        onRequest: context.adminAuth,
+        schema: {
+          operationId: "connect_hub_list_connect_sessions",
+          summary: "List Connect Sessions",
+          description:
+            "The project's sessions, newest first, with what became of them (Connect Hub only; never their tokens). Filters: `state`, `origin_owner_id`, `provider`. Paginated with `page` and `page_size` (default 25); a page shorter than `page_size` is the last.",
+          tags: ["Connect Sessions"],
+          security: [{ basic: [] }],
+          querystring: ListConnectSessionsQuery,
+          response: { 200: Type.Array(Type.Ref(ConnectSessionSummary)), ...ERRORS },
+        },
+      },
+      async (request) => context.connectSessions.list(principalOf(request).projectId, request.query),
+    );
+
+    app.get(
+      "/connect_sessions/:id",
+      {
+        onRequest: context.adminAuth,
+        schema: {
+          operationId: "connect_hub_get_connect_session",
+          summary: "Get Connect Session",
+          description: "One of the project's sessions by id (Connect Hub only; never its token).",
+          tags: ["Connect Sessions"],
+          security: [{ basic: [] }],
+          params: ConnectSessionIdParams,
+          response: { 200: Type.Ref(ConnectSessionSummary), ...ERRORS },
+        },
+      },
+      async (request) => context.connectSessions.get(principalOf(request).projectId, request.params.id),
     );
   };
 }

@@ -38,6 +38,8 @@ export const COPIED_TABLES: readonly CopiedTable[] = [
   { name: "webhook_deliveries", key: ["id"], autoIncrementId: true },
   { name: "webhook_attempts", key: ["id"], autoIncrementId: true },
   { name: "connection_attempts", key: ["id"], autoIncrementId: false },
+  { name: "project_daily_stats", key: ["project_id", "day"], autoIncrementId: false },
+  { name: "account_events", key: ["id"], autoIncrementId: true },
 ];
 
 export class CopyError extends Error {

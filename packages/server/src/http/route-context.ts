@@ -10,6 +10,7 @@ import type { HubService } from "../hub/service.js";
 import type { IntegrationService } from "../integrations/service.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
 import type { ProxyService } from "../proxy/service.js";
+import type { StatsService } from "../stats/service.js";
 import type { TenancyService } from "../tenancy/service.js";
 import type { WebhookService } from "../webhooks/service.js";
 
@@ -26,5 +27,11 @@ export interface RouteContext {
   readonly embed: EmbedService;
   readonly webhooks: WebhookService;
   readonly proxy: ProxyService;
+  readonly stats: StatsService;
   readonly apiKeyAuth: onRequestAsyncHookHandler;
+  /**
+   * The admin API's authentication (issue 12): an API key, or (once console-auth lands) a
+   * console session. Here it is the API key hook.
+   */
+  readonly adminAuth: onRequestAsyncHookHandler;
 }
