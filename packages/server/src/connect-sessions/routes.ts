@@ -1,9 +1,9 @@
 /** HTTP routes of the Connect Sessions API; thin: parse, call the service, shape the reply. */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
 import { principalOf } from "../http/auth.js";
 import type { RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
-import { Type } from "@sinclair/typebox";
 import {
   ConnectSessionAuthenticate,
   ConnectSessionCreate,

@@ -10,10 +10,10 @@ import type { Db } from "../db/database.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import { freeFormJson } from "../http/input-guards.js";
+import { pageOf } from "../http/schema-types.js";
 import { runIdempotently } from "../idempotency/service.js";
 import type { Principal } from "../tenancy/store.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
-import { pageOf } from "../http/schema-types.js";
 import {
   type ConnectSessionCreate,
   EXPIRES_IN,

@@ -283,10 +283,7 @@ function stateCondition(
     case "expired":
       return eb.or([
         eb("connect_sessions.status", "in", ["expired", "cancelled"]),
-        eb.and([
-          eb("connect_sessions.status", "=", "pending"),
-          eb("connect_sessions.expires_at", "<=", now),
-        ]),
+        eb.and([eb("connect_sessions.status", "=", "pending"), eb("connect_sessions.expires_at", "<=", now)]),
       ]);
     case "opened":
       return eb.and([live, eb("connect_sessions.opened_at", "is not", null)]);
@@ -326,7 +323,8 @@ export async function listConnectSessions(
   let query = sessionsWithConnectedProvider(db, projectId);
   const { state, originOwnerId, provider } = filters;
   if (state) query = query.where((eb) => stateCondition(eb, state, now));
-  if (originOwnerId !== undefined) query = query.where("connect_sessions.origin_owner_id", "=", originOwnerId);
+  if (originOwnerId !== undefined)
+    query = query.where("connect_sessions.origin_owner_id", "=", originOwnerId);
   if (provider !== undefined) {
     query = query.where((eb) =>
       eb.or([

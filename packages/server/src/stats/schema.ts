@@ -10,8 +10,7 @@ export const MAX_BUCKETS: Record<StatsInterval, number> = { day: 366, week: 104 
 /** Buckets answered when `from` is left out. */
 export const DEFAULT_BUCKETS: Record<StatsInterval, number> = { day: 30, week: 12 };
 
-const Day = (description: string) =>
-  Type.String({ format: "date", description, examples: ["2026-12-01"] });
+const Day = (description: string) => Type.String({ format: "date", description, examples: ["2026-12-01"] });
 
 export const StatsOverviewQuery = Type.Object({
   interval: Type.Optional(
@@ -47,7 +46,9 @@ export const StatsOverview = Type.Object(
     interval: StringEnum(STATS_INTERVALS),
     from: Day("The first day covered (the first bucket's start)."),
     to: Day("The last day covered."),
-    buckets: Type.Array(StatsBucket, { description: "Every bucket of the range, oldest first, zeros included." }),
+    buckets: Type.Array(StatsBucket, {
+      description: "Every bucket of the range, oldest first, zeros included.",
+    }),
     accounts_by_provider: Type.Array(
       Type.Object({
         provider: Type.String(),

@@ -6,12 +6,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import type { Clock } from "../time.js";
-import {
-  DEFAULT_BUCKETS,
-  MAX_BUCKETS,
-  type StatsInterval,
-  type StatsOverviewQuery,
-} from "./schema.js";
+import { DEFAULT_BUCKETS, MAX_BUCKETS, type StatsInterval, type StatsOverviewQuery } from "./schema.js";
 import * as store from "./store.js";
 
 export type StatsBucketView = { start: string } & Record<store.DailyCounter, number>;
