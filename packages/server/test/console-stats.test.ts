@@ -160,7 +160,7 @@ for (const dialect of TEST_DIALECTS) {
     it("sums days into weeks from Monday", async () => {
       const response = await admin("/stats/overview?interval=week&from=2026-11-11&to=2026-11-20");
       expect(response.status).toBe(200);
-      const [first, second] = expectedDays() as [Record<string, unknown>, Record<string, unknown>];
+      const [first, second] = expectedDays() as unknown as [Record<string, unknown>, Record<string, unknown>];
       const sum = Object.fromEntries(
         Object.keys(ZERO).map((key) => [key, (first[key] as number) + (second[key] as number)]),
       );
