@@ -15,6 +15,7 @@ import { AccountService } from "./accounts/service.js";
 import { AccountVerificationService } from "./accounts/verification.js";
 import type { Config } from "./config.js";
 import { connectSessionRoutes } from "./connect-sessions/routes.js";
+import { CONNECT_SESSION_SHARED_SCHEMAS } from "./connect-sessions/schema.js";
 import { ConnectSessionService } from "./connect-sessions/service.js";
 import { ConnectionChecker } from "./connections/checker.js";
 import { connectorRoutes } from "./connectors/routes.js";
@@ -40,8 +41,8 @@ import { logDestination, loggerOptions, OneLinePerRequest } from "./http/logging
 import { registerRateLimit } from "./http/rate-limit.js";
 import { newRequestId, REQUEST_ID_HEADER, requestIdGenerator } from "./http/request-id.js";
 import { ErrorResponse } from "./http/schema-types.js";
-import { sharedSerializerFactory } from "./http/serialization.js";
 import { apiSecurityHeaders, registerSecurityHeaders } from "./http/security-headers.js";
+import { sharedSerializerFactory } from "./http/serialization.js";
 import { validatorCompiler } from "./http/validation.js";
 import { hubRoutes } from "./hub/routes.js";
 import { HubService } from "./hub/service.js";
@@ -58,6 +59,9 @@ import { proxyRoutes } from "./proxy/routes.js";
 import { ProxyService } from "./proxy/service.js";
 import { SANDBOX_PATH } from "./sandbox/constants.js";
 import { sandboxRoutes } from "./sandbox/routes.js";
+import { statsRoutes } from "./stats/routes.js";
+import { STATS_SHARED_SCHEMAS } from "./stats/schema.js";
+import { StatsService } from "./stats/service.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
 import { VERSION } from "./version.js";
@@ -141,8 +145,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   for (const schema of [
     ErrorResponse,
     ...ACCOUNT_SHARED_SCHEMAS,
+    ...CONNECT_SESSION_SHARED_SCHEMAS,
     ...INTEGRATION_SHARED_SCHEMAS,
     ...WEBHOOK_SHARED_SCHEMAS,
+    ...STATS_SHARED_SCHEMAS,
   ])
     app.addSchema(schema);
 
@@ -199,6 +205,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         },
         { name: "API Keys", description: "The project's API keys: each key is shown once, when created." },
         { name: "Audit Log", description: "Who changed what, when, from where." },
+        { name: "Stats", description: "What the operator console's overview shows." },
       ],
       // Plain JSON Schema objects; the plugin's typing wants its own OpenAPI types.
       webhooks: openApiWebhooks(config.organizationIdType) as never,
@@ -293,6 +300,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       publicUrl: config.publicUrl,
       cookieName: sessionCookieName(https),
     }),
+    stats: new StatsService(db.kysely, clock),
   };
 
   await app.register(connectSessionRoutes(context));
@@ -305,6 +313,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(connectorRoutes(context));
   if (config.sandboxProviders)
     await app.register(sandboxRoutes({ secrets, clock, publicUrl: config.publicUrl }));
+  await app.register(statsRoutes(context));
   await app.register(proxyRoutes(context));
   await app.register(consoleRoutes(context));
   const oidcSignIn =

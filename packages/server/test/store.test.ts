@@ -50,6 +50,7 @@ function newSession(projectId: string, overrides: Partial<sessions.NewConnectSes
     created_at: NOW,
     updated_at: NOW,
     connected_account_id: null,
+    opened_at: null,
     ...overrides,
   };
 }

@@ -5,12 +5,15 @@ import { Type } from "@sinclair/typebox";
 import { changedFields, fromParam } from "../console/audit.js";
 import { principalOf } from "../http/auth.js";
 import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
-import { errorResponses } from "../http/schema-types.js";
+import { errorResponses, pageOf } from "../http/schema-types.js";
 import {
   AccountCredentials,
+  AccountEvent,
+  AccountHistoryQuery,
   AccountIdParams,
   AccountMeta,
   AccountVerification,
+  HISTORY_PAGE_SIZE,
   LinkedAccount,
   ListAccountsQuery,
   PatchAccount,
@@ -31,7 +34,7 @@ export function accountRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
           operationId: "stackone_list_linked_accounts",
           summary: "List Accounts",
           description:
-            "A bare array, oldest first. Array filters take repeated keys (`status=active&status=error`).",
+            "A bare array, oldest first. Array filters take repeated keys (`status=active&status=error`); `search` (Connect Hub only) matches a substring of the owner id, owner name or label.",
           tags: TAGS,
           security: ADMIN_SECURITY,
           querystring: ListAccountsQuery,
@@ -114,6 +117,28 @@ export function accountRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
         },
       },
       async (request) => accounts.meta(principalOf(request).projectId, request.params.id),
+    );
+
+    app.get(
+      "/accounts/:id/history",
+      {
+        schema: {
+          operationId: "connect_hub_get_account_history",
+          summary: "Account History",
+          description: `The account's changes, newest first (Connect Hub only): created, re-authorized, refreshed, failed refreshes, verifications, updates, each with the status before and after and the reason. Each is written in the transaction of the change it describes. Paginated with \`page\` and \`page_size\` (default ${HISTORY_PAGE_SIZE}); a page shorter than \`page_size\` is the last.`,
+          tags: TAGS,
+          security: ADMIN_SECURITY,
+          params: AccountIdParams,
+          querystring: AccountHistoryQuery,
+          response: { 200: Type.Array(Type.Ref(AccountEvent)), ...ERRORS },
+        },
+      },
+      async (request) =>
+        accounts.history(
+          principalOf(request).projectId,
+          request.params.id,
+          pageOf(request.query, HISTORY_PAGE_SIZE),
+        ),
     );
 
     app.post(

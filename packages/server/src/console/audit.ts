@@ -8,7 +8,12 @@
  * Details are small and never hold a secret: a route's `details` names what changed (field
  * names, a provider), never the values of tokens, keys, or client secrets.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  onSendAsyncHookHandler,
+  preSerializationAsyncHookHandler,
+} from "fastify";
 import type { Kysely } from "kysely";
 import { randomId } from "../crypto/tokens.js";
 import type { AuditEventTable, Database } from "../db/schema.js";
@@ -28,7 +33,8 @@ export interface AuditDeclaration {
 
 declare module "fastify" {
   interface FastifyContextConfig {
-    audit?: AuditDeclaration;
+    /** What the route changes, for the audit log; `false`: it changes nothing. */
+    audit?: AuditDeclaration | false;
   }
 }
 
@@ -123,9 +129,17 @@ export function requestOrigin(request: FastifyRequest) {
 
 const recorded = new WeakSet<FastifyRequest>();
 
+/** Methods that change nothing; every other method on an admin route is a change. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 /**
  * Records the declared change of each successful admin request. preSerialization sees an
  * object answer (so a created thing's id can be read); onSend covers answers without one.
+ * The hooks are attached only to routes that declare a change, so no other request pays for
+ * them. A route of the admin API (its OpenAPI security names the console session) that may
+ * change something must declare `config.audit`, or `audit: false` when it changes nothing
+ * (a check, a proxied call): the server refuses to start otherwise, so a new route cannot
+ * forget the log.
  */
 export function registerAuditHook(app: FastifyInstance, audit: AuditLog): void {
   const record = async (request: FastifyRequest, statusCode: number, answer: unknown) => {
@@ -144,14 +158,36 @@ export function registerAuditHook(app: FastifyInstance, audit: AuditLog): void {
       ...requestOrigin(request),
     });
   };
-  app.addHook("preSerialization", async (request, reply, payload) => {
+  const beforeSerialization: preSerializationAsyncHookHandler = async (request, reply, payload) => {
     await record(request, reply.statusCode, payload);
     return payload;
-  });
-  app.addHook("onSend", async (request, reply, payload) => {
+  };
+  const beforeSend: onSendAsyncHookHandler = async (request, reply, payload) => {
     await record(request, reply.statusCode, undefined);
     return payload;
+  };
+  app.addHook("onRoute", (route) => {
+    const declaration = route.config?.audit;
+    const methods = ([] as string[]).concat(route.method);
+    const changes = methods.some((method) => !SAFE_METHODS.has(method));
+    if (declaration === undefined && changes && isAdminRoute(route.schema?.security)) {
+      throw new Error(
+        `${methods.join(",")} ${route.url} is an admin route that may change something: declare config.audit (or audit: false)`,
+      );
+    }
+    if (!declaration) return;
+    route.preSerialization = [...hookList(route.preSerialization), beforeSerialization];
+    route.onSend = [...hookList(route.onSend), beforeSend];
   });
+}
+
+function isAdminRoute(security: unknown): boolean {
+  return Array.isArray(security) && security.some((scheme) => Object.hasOwn(scheme ?? {}, "consoleSession"));
+}
+
+function hookList<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
 }
 
 /** `targetId` for routes whose target is a path parameter. */

@@ -117,7 +117,8 @@ export function consoleRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
       "/console/sign-out",
       {
         onRequest: context.adminAuth,
-        config: { adminScope: "any", viewerMayUse: true },
+        // The route records the sign-out itself (its session is gone once it is done).
+        config: { adminScope: "any", viewerMayUse: true, audit: false },
         schema: {
           ...auth,
           operationId: "connect_hub_console_sign_out",
@@ -187,7 +188,8 @@ export function consoleRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
       "/console/sessions/:id",
       {
         onRequest: context.adminAuth,
-        config: { adminScope: "any" },
+        // The route records the revocation itself, with the revoked session's project.
+        config: { adminScope: "any", audit: false },
         schema: {
           ...auth,
           operationId: "connect_hub_revoke_console_session",

@@ -58,6 +58,8 @@ export interface ConnectSessionTable {
   updated_at: string;
   /** The linked account the session produced, once completed. */
   connected_account_id: string | null;
+  /** When the hosted page or the embedded hub first used the session's token; null until then. */
+  opened_at: string | null;
 }
 
 export interface IdempotencyKeyTable {
@@ -209,6 +211,40 @@ export interface Database {
   console_sign_in_links: ConsoleSignInLinkTable;
   console_sessions: ConsoleSessionTable;
   audit_events: AuditEventTable;
+  project_daily_stats: ProjectDailyStatsTable;
+  account_events: AccountEventTable;
+}
+
+/**
+ * Counters per project and UTC day (`YYYY-MM-DD`), written in the transaction of each change
+ * they count, never swept: the console's charts outlive the rows they were counted from.
+ * Session counters belong to the day the session was created (a funnel of that day's
+ * sessions); delivery counters to the day the delivery finished.
+ */
+export interface ProjectDailyStatsTable {
+  project_id: string;
+  day: string;
+  sessions_created: number;
+  sessions_opened: number;
+  sessions_completed: number;
+  sessions_expired_unconnected: number;
+  webhook_deliveries_succeeded: number;
+  webhook_deliveries_failed: number;
+}
+
+/** One row per change of a linked account, written in the change's transaction. */
+export interface AccountEventTable {
+  id: Generated<number>;
+  project_id: string;
+  account_id: string;
+  type: string;
+  occurred_at: string;
+  status_before: LinkedAccountStatus | null;
+  status_after: LinkedAccountStatus;
+  reason_code: string | null;
+  reason_description: string | null;
+  /** Small JSON object (names of changed fields, ...), never a secret; or null. */
+  details: string | null;
 }
 
 /** An OAuth2 popup flow of StackOne's embeddable component (see embed/attempts-store.ts). */

@@ -12,6 +12,7 @@ import type { HubService } from "../hub/service.js";
 import type { IntegrationService } from "../integrations/service.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
 import type { ProxyService } from "../proxy/service.js";
+import type { StatsService } from "../stats/service.js";
 import type { TenancyService } from "../tenancy/service.js";
 import type { WebhookService } from "../webhooks/service.js";
 
@@ -32,6 +33,7 @@ export interface RouteContext {
   readonly adminAuth: onRequestAsyncHookHandler;
   readonly consoleSessions: ConsoleService;
   readonly audit: AuditLog;
+  readonly stats: StatsService;
 }
 
 /** The OpenAPI security of admin routes: an API key (Basic) or the console's session cookie. */

@@ -32,7 +32,8 @@ export function proxyRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
       "/unified/proxy",
       {
         // Calls made with an account's credentials reach the provider's data: admins only.
-        config: { adminOnly: true },
+        // Not a change to Connect Hub: each call has its own log line and metrics.
+        config: { adminOnly: true, audit: false },
         schema: {
           operationId: "stackone_proxy_request",
           summary: "Proxy Request",
@@ -103,7 +104,7 @@ export function proxyRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
         raw.route({
           method,
           url: "/proxy/*",
-          config: { adminOnly: true },
+          config: { adminOnly: true, audit: false },
           schema: {
             operationId: `connect_hub_proxy_${method.toLowerCase()}`,
             summary: `Raw Proxy (${method})`,

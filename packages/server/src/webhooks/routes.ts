@@ -8,12 +8,15 @@ import { errorResponses, pageOf } from "../http/schema-types.js";
 import {
   ATTEMPTS_PAGE_SIZE,
   AttemptsQuery,
+  DELIVERIES_PAGE_SIZE,
+  DeliveriesQuery,
   DeliveryIdParams,
   EndpointIdParams,
   EndpointsQuery,
   RotateSecret,
   WebhookAttempt,
   WebhookDelivery,
+  WebhookDeliverySummary,
   WebhookEndpoint,
   WebhookEndpointChanges,
   WebhookEndpointCreate,
@@ -212,6 +215,52 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
       async (request, reply) => {
         reply.code(202);
         return webhooks.replay(principalOf(request).projectId, request.params.id);
+      },
+    );
+
+    app.get(
+      "/webhooks/deliveries",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_list_webhook_deliveries",
+          summary: "List the project's webhook deliveries",
+          description: `Newest first, across the project's endpoints: the event's id and type, the endpoint, the status, attempts, and the last attempt's status code, latency and error. Filters \`endpoint_id\` and \`status\`. ${PAGINATED} (default ${DELIVERIES_PAGE_SIZE}.) Finished deliveries are kept for WEBHOOK_RETENTION.`,
+          querystring: DeliveriesQuery,
+          response: { 200: Type.Array(Type.Ref(WebhookDeliverySummary)), ...ERRORS },
+        },
+      },
+      async (request) =>
+        webhooks.deliveries(
+          principalOf(request).projectId,
+          request.query,
+          pageOf(request.query, DELIVERIES_PAGE_SIZE),
+        ),
+    );
+
+    app.post(
+      "/webhooks/endpoints/:id/test",
+      {
+        config: {
+          audit: {
+            action: "webhook_endpoint.test_sent",
+            targetType: "webhook_endpoint",
+            targetId: fromParam("id"),
+          },
+        },
+        schema: {
+          ...auth,
+          operationId: "connect_hub_test_webhook_endpoint",
+          summary: "Send a test event to an endpoint",
+          description:
+            "Queues a `webhook.test` event (see `webhooks`) for this endpoint only, whatever its `events`, signed like every other; answers 202 with the delivery, whose outcome GET /webhooks/deliveries shows. 409 when the endpoint is disabled. No request body.",
+          params: EndpointIdParams,
+          response: { 202: Type.Ref(WebhookDelivery), ...errorResponses(409), ...ERRORS },
+        },
+      },
+      async (request, reply) => {
+        reply.code(202);
+        return webhooks.sendTest(principalOf(request).projectId, request.params.id);
       },
     );
   };

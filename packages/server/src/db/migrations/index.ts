@@ -12,6 +12,7 @@ import { connectionAttempts } from "./2026-12-01-0001-connection-attempts.js";
 import { integrationVerification } from "./2026-12-01-0001-integration-verification.js";
 import { projectTheme } from "./2026-12-01-0002-project-theme.js";
 import { console as consoleTables } from "./2026-12-02-0001-console.js";
+import { consoleData } from "./2026-12-02-0002-console-data.js";
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {
   return {
@@ -25,6 +26,7 @@ export function migrationProvider(dialect: DialectName): MigrationProvider {
         "2026-12-01-0001-integration-verification": integrationVerification,
         "2026-12-01-0002-project-theme": projectTheme,
         "2026-12-02-0001-console": consoleTables,
+        "2026-12-02-0002-console-data": consoleData(dialect),
       };
     },
   };
