@@ -4,7 +4,7 @@
  */
 import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
-import { AuditLog, registerAuditHook } from "../src/console/audit.js";
+import { type AuditLog, registerAuditHook } from "../src/console/audit.js";
 import { ADMIN_SECURITY } from "../src/http/route-context.js";
 
 // The hook only registers; no request is recorded here, so the log needs no database.
