@@ -34,6 +34,12 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
     description: "PostgreSQL connections per process (1 to 1,000)",
   },
   {
+    name: "SQLITE_BUSY_TIMEOUT",
+    default: "5s",
+    description:
+      "how long a SQLite write waits while another process (a backup, the sqlite3 shell) holds the lock, before answering 503",
+  },
+  {
     name: "REDIS_URL",
     whenUnset: "counted in memory",
     description: "redis://HOST:PORT[/DB]: share rate-limit counters between processes",

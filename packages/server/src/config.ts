@@ -125,7 +125,12 @@ export interface MetricsConfig {
 }
 
 export type DatabaseConfig =
-  | { readonly dialect: "sqlite"; readonly file: string }
+  | {
+      readonly dialect: "sqlite";
+      readonly file: string;
+      /** How long a write waits for another process's lock before giving up (503). */
+      readonly busyTimeoutMs?: number;
+    }
   | { readonly dialect: "postgres"; readonly url: string; readonly poolSize: number };
 
 export class ConfigError extends Error {
@@ -141,7 +146,13 @@ export function loadConfig(env: Env = process.env): Config {
   const port = integerSetting(env, "PORT", 4000, 0, 65535);
   const host = env.HOST?.trim() || "0.0.0.0";
   const publicUrl = parsePublicUrl(env.PUBLIC_URL, port);
-  const database = parseDatabaseUrl(env.DATABASE_URL, integerSetting(env, "DATABASE_POOL_SIZE", 10, 1, 1000));
+  const parsedDatabase = parseDatabaseUrl(
+    env.DATABASE_URL,
+    integerSetting(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+  );
+  const busyTimeoutMs = durationSetting(env, "SQLITE_BUSY_TIMEOUT", "5s", 0, 600_000);
+  const database: DatabaseConfig =
+    parsedDatabase.dialect === "sqlite" ? { ...parsedDatabase, busyTimeoutMs } : parsedDatabase;
   const logLevel = enumSetting(env, "LOG_LEVEL", LOG_LEVELS, "info");
   const logFormat = env.LOG_FORMAT?.trim()
     ? enumSetting(env, "LOG_FORMAT", ["pretty", "json"] as const, "json")

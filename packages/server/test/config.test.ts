@@ -40,7 +40,9 @@ describe("configuration", () => {
     expect(loadConfig({ DATABASE_URL: "sqlite:rel/x.db" }).database).toEqual({
       dialect: "sqlite",
       file: path.resolve("rel/x.db"),
+      busyTimeoutMs: 5000,
     });
+    expect(loadConfig({ SQLITE_BUSY_TIMEOUT: "250ms" }).database).toMatchObject({ busyTimeoutMs: 250 });
   });
 
   it.each([

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import SQLite from "better-sqlite3";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
@@ -102,6 +103,28 @@ for (const dialect of TEST_DIALECTS) {
       expect(await store.findEvents(db.kysely, [eventId as string])).toEqual([]);
       expect(await deliveriesOf(eventId as string)).toEqual([]);
     });
+
+    it.skipIf(dialect !== "sqlite")(
+      "polls without the write lock when nothing is due, so a backup holding it stalls nothing",
+      async () => {
+        // No lock wait at all: a poll that tried to write would fail at once with SQLITE_BUSY.
+        const impatient = openDatabase(
+          loadConfig({ DATABASE_URL: url, SQLITE_BUSY_TIMEOUT: "0ms" }).database,
+        );
+        const backup = new SQLite(url.slice("file:".length));
+        try {
+          backup.exec("BEGIN EXCLUSIVE");
+          const longAgo = "2000-01-01T00:00:00.000Z";
+          await expect(
+            store.claimDueDeliveries(impatient.kysely, "sqlite", longAgo, longAgo, 10),
+          ).resolves.toEqual([]);
+        } finally {
+          backup.exec("ROLLBACK");
+          backup.close();
+          await impatient.close();
+        }
+      },
+    );
 
     it("gives each due delivery to one of several concurrent dispatchers", async () => {
       await db.kysely.deleteFrom("webhook_deliveries").execute();

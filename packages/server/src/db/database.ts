@@ -58,7 +58,7 @@ export interface OpenDatabaseOptions {
 export function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Db {
   return config.dialect === "postgres"
     ? openPostgres(config.url, config.poolSize, options)
-    : openSqlite(config.file, options);
+    : openSqlite(config.file, config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, options);
 }
 
 function withDriver(dialect: Dialect, options: OpenDatabaseOptions): Dialect {
@@ -77,7 +77,10 @@ function withDriver(dialect: Dialect, options: OpenDatabaseOptions): Dialect {
  * file 0600 (SQLite gives the -wal and -shm files the database file's mode). Existing folders
  * and files keep the modes the operator gave them.
  */
-function openSqlite(file: string, options: OpenDatabaseOptions): Db {
+/** SQLITE_BUSY_TIMEOUT's default. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+function openSqlite(file: string, busyTimeoutMs: number, options: OpenDatabaseOptions): Db {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // "a" creates the file when missing (with this mode) and never truncates an existing one.
   closeSync(openSync(file, "a", 0o600));
@@ -88,7 +91,9 @@ function openSqlite(file: string, options: OpenDatabaseOptions): Db {
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("foreign_keys = ON");
-  sqlite.pragma("busy_timeout = 5000");
+  // better-sqlite3 waits synchronously: while another process holds the lock, this process
+  // answers nothing else. Only tools beside the server (a backup, the sqlite3 shell) take it.
+  sqlite.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
   // Lookups by token hash land on random index pages: let the OS page cache serve them through
   // a memory map rather than a read() per page, so a large table costs no more than a small one.
   sqlite.pragma("mmap_size = 1073741824");

@@ -166,20 +166,21 @@ export async function claimDueDeliveries(
   leaseUntil: string,
   limit: number,
 ): Promise<ClaimedDelivery[]> {
-  const due = skipLockedRows(
-    db
-      .selectFrom("webhook_deliveries")
-      .select("id")
-      .where("status", "=", "pending")
-      .where("next_attempt_at", "<=", now)
-      .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<=", now)]))
-      .where("endpoint_id", "in", (eb) =>
-        eb.selectFrom("webhook_endpoints").select("webhook_endpoints.id").where("enabled", "=", 1),
-      )
-      .orderBy("next_attempt_at")
-      .limit(limit),
-    dialect,
-  );
+  const dueRows = db
+    .selectFrom("webhook_deliveries")
+    .select("id")
+    .where("status", "=", "pending")
+    .where("next_attempt_at", "<=", now)
+    .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<=", now)]))
+    .where("endpoint_id", "in", (eb) =>
+      eb.selectFrom("webhook_endpoints").select("webhook_endpoints.id").where("enabled", "=", 1),
+    );
+  // On SQLite any UPDATE takes the database's one write lock, even when it matches nothing:
+  // an idle server would take it every poll, and wait out the busy timeout (answering nothing
+  // meanwhile) whenever a backup holds it. A read first, which WAL never blocks, keeps the
+  // idle poll lock-free.
+  if (dialect === "sqlite" && !(await dueRows.limit(1).executeTakeFirst())) return [];
+  const due = skipLockedRows(dueRows.orderBy("next_attempt_at").limit(limit), dialect);
   // A materialized CTE picks the rows once. As a plain `in (subquery)` PostgreSQL may run the
   // subquery again for each row it updates, and each rerun (skipping the rows this statement
   // already locked) picks new ones: a claim of `limit` rows could then take every due row.
