@@ -43,16 +43,13 @@ export interface LinkedAccount {
 }
 
 export interface AccountHistoryEvent {
-  id?: string | number;
-  type?: string;
-  event?: string;
-  kind?: string;
-  occurred_at?: string;
-  created_at?: string;
-  status?: string | null;
-  reason?: string | null;
-  description?: string | null;
-  details?: Record<string, unknown> | null;
+  id: number;
+  type: string;
+  occurred_at: string;
+  status_before: string | null;
+  status_after: string;
+  reason: { code: string | null; description: string | null } | null;
+  details: Record<string, unknown> | null;
 }
 
 export interface AccountVerification {
@@ -168,15 +165,14 @@ export interface WebhookEndpoint {
 export interface WebhookDeliveryRow {
   id: number;
   endpoint_id: string;
-  endpoint_url?: string;
   event_id: string;
-  event_type?: string;
+  event_type: string;
   status: "pending" | "succeeded" | "failed";
   attempts: number;
-  last_status_code?: number | null;
-  latency_ms?: number | null;
-  error?: string | null;
-  last_error?: string | null;
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  last_attempt_at: string | null;
   created_at: string;
   updated_at: string;
 }

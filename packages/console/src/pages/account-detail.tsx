@@ -23,16 +23,14 @@ import {
 
 const HISTORY_PAGE_SIZE = 20;
 
-function eventName(event: AccountHistoryEvent): string {
-  return event.type ?? event.event ?? event.kind ?? "event";
-}
-
 function eventDetail(event: AccountHistoryEvent): string {
   const parts: string[] = [];
-  if (event.status) parts.push(`status: ${event.status}`);
-  const reason = event.reason ?? event.description;
-  if (reason) parts.push(reason);
-  if (event.details && Object.keys(event.details).length > 0) parts.push(JSON.stringify(event.details));
+  if (event.status_before !== event.status_after) {
+    parts.push(event.status_before ? `${event.status_before} → ${event.status_after}` : event.status_after);
+  }
+  if (event.reason) parts.push([event.reason.code, event.reason.description].filter(Boolean).join(": "));
+  const fields = event.details?.fields;
+  if (Array.isArray(fields) && fields.length > 0) parts.push(`changed ${fields.join(", ")}`);
   return parts.join(" · ") || "—";
 }
 
@@ -188,11 +186,11 @@ export function AccountDetailPage() {
               </Table.Row>
             </Table.Header>
             <Table.Body>
-              {history.data.items.map((event, index) => (
-                <Table.Row key={event.id ?? index}>
-                  <Table.Cell>{formatTime(event.occurred_at ?? event.created_at)}</Table.Cell>
+              {history.data.items.map((event) => (
+                <Table.Row key={event.id}>
+                  <Table.Cell>{formatTime(event.occurred_at)}</Table.Cell>
                   <Table.Cell>
-                    <Badge variant="soft">{eventName(event)}</Badge>
+                    <Badge variant="soft">{event.type}</Badge>
                   </Table.Cell>
                   <Table.Cell>{eventDetail(event)}</Table.Cell>
                 </Table.Row>

@@ -213,7 +213,7 @@ export function WebhooksPage() {
               <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
               <Table.ColumnHeaderCell className="wide-only">Endpoint</Table.ColumnHeaderCell>
               <Table.ColumnHeaderCell className="wide-only">Attempts</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Last answer</Table.ColumnHeaderCell>
+              <Table.ColumnHeaderCell>Last answer</Table.ColumnHeaderCell>
               <Table.ColumnHeaderCell className="wide-only">Updated</Table.ColumnHeaderCell>
               <AdminOnly>
                 <Table.ColumnHeaderCell />
@@ -224,7 +224,7 @@ export function WebhooksPage() {
             {deliveries.data.items.map((delivery) => (
               <Table.Row key={delivery.id} data-delivery-id={delivery.id}>
                 <Table.RowHeaderCell>
-                  <Badge variant="soft">{delivery.event_type ?? "event"}</Badge>
+                  <Badge variant="soft">{delivery.event_type}</Badge>
                   <Text as="div" size="1" color="gray">
                     {delivery.event_id}
                   </Text>
@@ -232,18 +232,14 @@ export function WebhooksPage() {
                 <Table.Cell>
                   <StatusBadge status={delivery.status} />
                 </Table.Cell>
-                <Table.Cell className="wide-only break-all">
-                  {delivery.endpoint_url ?? urlOf(delivery.endpoint_id)}
-                </Table.Cell>
+                <Table.Cell className="wide-only break-all">{urlOf(delivery.endpoint_id)}</Table.Cell>
                 <Table.Cell className="wide-only">{delivery.attempts}</Table.Cell>
-                <Table.Cell className="wide-only">
+                <Table.Cell>
                   {delivery.last_status_code ?? "—"}
-                  {delivery.latency_ms !== undefined && delivery.latency_ms !== null
-                    ? ` · ${delivery.latency_ms} ms`
-                    : ""}
-                  {(delivery.error ?? delivery.last_error) ? (
+                  {delivery.last_latency_ms !== null ? ` · ${delivery.last_latency_ms} ms` : ""}
+                  {delivery.last_error ? (
                     <Text as="div" size="1" color="red">
-                      {delivery.error ?? delivery.last_error}
+                      {delivery.last_error}
                     </Text>
                   ) : null}
                 </Table.Cell>
