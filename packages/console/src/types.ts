@@ -195,16 +195,14 @@ export interface AuditEvent {
 
 export interface ConsoleSessionRow {
   id: string;
+  operator: { email?: string; subject: string; method: "link" | "oidc" };
   role: Role;
-  operator?: { email?: string | null; subject?: string; method?: string } | null;
-  operator_display?: string;
-  email?: string | null;
-  method?: string;
-  project?: { id: string; name: string } | null;
-  project_id?: string | null;
+  project_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
   created_at: string;
   expires_at: string;
-  last_used_at?: string | null;
-  ip?: string | null;
-  user_agent?: string | null;
+  last_seen_at: string;
+  /** Whether this is the caller's own session. */
+  current: boolean;
 }

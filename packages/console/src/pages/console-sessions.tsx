@@ -2,18 +2,17 @@
 import { Badge, Box, Table, Text } from "@radix-ui/themes";
 import { api, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
-import { AdminOnly, useSession } from "../session";
+import { AdminOnly } from "../session";
 import type { ConsoleSessionRow } from "../types";
 import { ConfirmButton, Empty, ErrorNote, formatTime, PageHeader, Pager } from "../ui";
 
 const PAGE_SIZE = 25;
 
 function operatorOf(row: ConsoleSessionRow): string {
-  return row.operator_display ?? row.operator?.email ?? row.email ?? row.operator?.subject ?? row.id;
+  return row.operator.email ?? row.operator.subject;
 }
 
 export function ConsoleSessionsPage() {
-  const { session: current } = useSession();
   const filters = useFilters();
   const sessions = useLoad(
     () => listPage<ConsoleSessionRow>("/console/sessions", filters.page, PAGE_SIZE),
@@ -21,7 +20,7 @@ export function ConsoleSessionsPage() {
   );
   const revoke = async (id: string) => {
     await api("DELETE", `/console/sessions/${encodeURIComponent(id)}`);
-    if (id === current.id) window.location.assign("/console/");
+    if (sessions.data?.items.find((row) => row.id === id)?.current) window.location.assign("/console/");
     else sessions.reload();
   };
   return (
@@ -46,9 +45,10 @@ export function ConsoleSessionsPage() {
             {sessions.data.items.map((row) => (
               <Table.Row key={row.id} data-session-id={row.id}>
                 <Table.RowHeaderCell>
-                  {operatorOf(row)} {row.id === current.id ? <Badge color="indigo">you</Badge> : null}
+                  {operatorOf(row)} {row.current ? <Badge color="indigo">you</Badge> : null}
                   <Text as="div" size="1" color="gray">
-                    {row.operator?.method ?? row.method ?? ""} {row.ip ?? ""}
+                    {row.operator.method} · last seen {formatTime(row.last_seen_at)}{" "}
+                    {row.ip ? `from ${row.ip}` : ""}
                   </Text>
                 </Table.RowHeaderCell>
                 <Table.Cell>{row.role}</Table.Cell>

@@ -58,7 +58,7 @@ export function SignInPage({ appearance }: { appearance: ReturnType<typeof useAp
           {oidc?.enabled ? (
             <Box mt="2">
               <Button asChild size="3">
-                <a href="/console/oidc/start">Sign in with {oidc.name ?? "single sign-on"}</a>
+                <a href="/console/oidc/start">{oidc.name ?? "Sign in with single sign-on"}</a>
               </Button>
             </Box>
           ) : null}
