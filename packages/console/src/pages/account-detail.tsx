@@ -2,12 +2,13 @@
  * One linked account: its setup information (never credentials), status and the reasons for
  * it, its history, and (for admins) verify and delete.
  */
-import { Badge, Box, Button, Callout, DataList, Flex, Table, Text } from "@radix-ui/themes";
+import { Badge, Box, Button, Callout, DataList, Flex, Text } from "@radix-ui/themes";
 import { useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router";
 import { api, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
 import { AdminOnly } from "../session";
+import { Table } from "../table";
 import type { AccountHistoryEvent, AccountVerification, LinkedAccount } from "../types";
 import {
   ConfirmButton,

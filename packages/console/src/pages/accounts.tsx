@@ -2,10 +2,11 @@
  * Linked accounts: search by owner id, owner name or label, filter by provider and status;
  * every filter and the page number live in the URL.
  */
-import { Box, Button, Flex, Table, Text } from "@radix-ui/themes";
+import { Box, Button, Flex, Text } from "@radix-ui/themes";
 import { type FormEvent, useState } from "react";
 import { listAll, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { Table } from "../table";
 import { ACCOUNT_STATUSES, type Integration, type LinkedAccount } from "../types";
 import {
   ConsoleLink,

@@ -2,11 +2,12 @@
  * API keys of the project: listed by their start and last four characters only; a new or
  * rotated key is shown once, in the answer to that request, and never again.
  */
-import { Badge, Box, Button, Callout, Flex, Table, Text } from "@radix-ui/themes";
+import { Badge, Box, Button, Callout, Flex, Text } from "@radix-ui/themes";
 import { useState } from "react";
 import { api, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
 import { AdminOnly } from "../session";
+import { Table } from "../table";
 import type { ApiKey, CreatedApiKey } from "../types";
 import {
   CloseButton,

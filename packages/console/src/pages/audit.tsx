@@ -1,8 +1,9 @@
 /** The audit log: every change, who made it (API key or console operator), when and from where. */
-import { Badge, Box, Button, Flex, Table, Text } from "@radix-ui/themes";
+import { Badge, Box, Button, Flex, Text } from "@radix-ui/themes";
 import { useState } from "react";
 import { listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { Table } from "../table";
 import type { AuditEvent } from "../types";
 import { Empty, ErrorNote, formatTime, NativeSelect, PageHeader, Pager, TextInput } from "../ui";
 

@@ -3,11 +3,12 @@
  * produced), filtered in the URL; admins create one and copy its auth link. The session token
  * is part of that link and is shown only in the answer to the create, never listed.
  */
-import { Box, Button, Card, Flex, Heading, Table, Text } from "@radix-ui/themes";
+import { Box, Button, Card, Flex, Heading, Text } from "@radix-ui/themes";
 import { type FormEvent, useState } from "react";
 import { api, listAll, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
 import { AdminOnly } from "../session";
+import { Table } from "../table";
 import {
   CONNECT_SESSION_STATES,
   type ConnectSessionSummary,

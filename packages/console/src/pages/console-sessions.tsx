@@ -1,8 +1,9 @@
 /** The operators' console sessions (never their tokens); admins revoke one, which ends it at once. */
-import { Badge, Box, Table, Text } from "@radix-ui/themes";
+import { Badge, Box, Text } from "@radix-ui/themes";
 import { api, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
 import { AdminOnly } from "../session";
+import { Table } from "../table";
 import type { ConsoleSessionRow } from "../types";
 import { ConfirmButton, Empty, ErrorNote, formatTime, PageHeader, Pager } from "../ui";
 

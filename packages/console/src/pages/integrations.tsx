@@ -4,11 +4,12 @@
  * and secret. The secret is write-only: the API says only whether one is set, and the field is
  * always empty. Below, the project's allowed origins and connect page theme (`PATCH /project`).
  */
-import { Badge, Box, Button, Callout, Flex, Switch, Table, Text, TextArea } from "@radix-ui/themes";
+import { Badge, Box, Button, Callout, Flex, Switch, Text, TextArea } from "@radix-ui/themes";
 import { type FormEvent, useMemo, useState } from "react";
 import { api, listAll } from "../api";
 import { useFilters, useLoad } from "../hooks";
 import { useSession } from "../session";
+import { Table } from "../table";
 import type { Integration, ProjectSettings, ProviderSummary, ThemeSettings } from "../types";
 import { CloseButton, Empty, ErrorNote, NativeSelect, PageHeader, Pager, Section, TextInput } from "../ui";
 

@@ -3,11 +3,12 @@
  * without a connection) over the chosen range, charts by day or week, connections by
  * provider, accounts in error and webhook delivery success. From `GET /stats/overview`.
  */
-import { Box, Card, Grid, SegmentedControl, Table, Text, useThemeContext } from "@radix-ui/themes";
+import { Box, Card, Grid, SegmentedControl, Text, useThemeContext } from "@radix-ui/themes";
 import { useMemo } from "react";
 import { api } from "../api";
 import { type ChartSeries, TimeChart } from "../chart";
 import { useFilters, useLoad } from "../hooks";
+import { Table } from "../table";
 import type { Overview } from "../types";
 import { ConsoleLink, Empty, ErrorNote, PageHeader, Section } from "../ui";
 

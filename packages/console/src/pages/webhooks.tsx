@@ -2,11 +2,12 @@
  * Webhooks: the project's endpoints (create, send a test event, rotate the signing secret,
  * which is shown once) and the deliveries with their status, latency and error (replay).
  */
-import { Badge, Box, Button, Callout, Card, Flex, Heading, Table, Text } from "@radix-ui/themes";
+import { Badge, Box, Button, Callout, Card, Flex, Heading, Text } from "@radix-ui/themes";
 import { type FormEvent, useState } from "react";
 import { api, listAll, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
 import { AdminOnly } from "../session";
+import { Table } from "../table";
 import type { WebhookDeliveryRow, WebhookEndpoint } from "../types";
 import {
   CloseButton,

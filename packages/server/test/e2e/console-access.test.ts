@@ -148,7 +148,7 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
     await page.goto(`${hub.url}/console/integrations`);
     await page.getByRole("heading", { name: "Integrations" }).waitFor();
     await page
-      .getByRole("cell", { name: /Sandbox/ })
+      .getByRole("rowheader", { name: /Sandbox/ })
       .first()
       .waitFor();
     expect(await page.getByRole("switch").count()).toBe(0);

@@ -148,7 +148,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
     await created.getByRole("button", { name: "Copy" }).click();
     await created.getByRole("button", { name: "Copied" }).waitFor();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
-    await page.getByRole("cell", { name: /Console Customer/ }).waitFor();
+    await page.getByRole("rowheader", { name: /Console Customer/ }).waitFor();
     await consoleScreenshot(page, "connect-sessions-laptop");
     expect(await admin.problems()).toEqual([]);
   });
