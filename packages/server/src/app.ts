@@ -15,16 +15,25 @@ import { AccountService } from "./accounts/service.js";
 import { AccountVerificationService } from "./accounts/verification.js";
 import type { Config } from "./config.js";
 import { connectSessionRoutes } from "./connect-sessions/routes.js";
+import { CONNECT_SESSION_SHARED_SCHEMAS } from "./connect-sessions/schema.js";
 import { ConnectSessionService } from "./connect-sessions/service.js";
 import { ConnectionChecker } from "./connections/checker.js";
 import { connectorRoutes } from "./connectors/routes.js";
+import { consoleAdminRoutes } from "./console/admin-routes.js";
+import { consoleAssetRoutes, consoleAssetsDir } from "./console/assets.js";
+import { AuditLog, registerAuditHook } from "./console/audit.js";
+import { sessionCookieName } from "./console/cookies.js";
+import { ConsoleOidc } from "./console/oidc.js";
+import { consoleOidcRoutes } from "./console/oidc-routes.js";
+import { consoleRoutes } from "./console/routes.js";
+import { ConsoleService } from "./console/service.js";
 import { loadSecretBox } from "./crypto/keyring.js";
 import type { SecretBox } from "./crypto/secrets.js";
 import type { Db } from "./db/database.js";
 import { popupRoutes } from "./embed/popup-routes.js";
 import { embedRoutes } from "./embed/routes.js";
 import { EmbedService } from "./embed/service.js";
-import { requireApiKey } from "./http/auth.js";
+import { requireAdmin } from "./http/admin-auth.js";
 import { AuthFailureLimiter } from "./http/auth-failures.js";
 import { ApiError, errorBody, errorHandler, sendError, toApiError } from "./http/errors.js";
 import { guardedJsonParser, rejectNulInUrl } from "./http/input-guards.js";
@@ -33,6 +42,7 @@ import { registerRateLimit } from "./http/rate-limit.js";
 import { newRequestId, REQUEST_ID_HEADER, requestIdGenerator } from "./http/request-id.js";
 import { ErrorResponse } from "./http/schema-types.js";
 import { apiSecurityHeaders, registerSecurityHeaders } from "./http/security-headers.js";
+import { sharedSerializerFactory } from "./http/serialization.js";
 import { validatorCompiler } from "./http/validation.js";
 import { hubRoutes } from "./hub/routes.js";
 import { HubService } from "./hub/service.js";
@@ -49,6 +59,9 @@ import { proxyRoutes } from "./proxy/routes.js";
 import { ProxyService } from "./proxy/service.js";
 import { SANDBOX_PATH } from "./sandbox/constants.js";
 import { sandboxRoutes } from "./sandbox/routes.js";
+import { statsRoutes } from "./stats/routes.js";
+import { STATS_SHARED_SCHEMAS } from "./stats/schema.js";
+import { StatsService } from "./stats/service.js";
 import { TenancyService } from "./tenancy/service.js";
 import { type Clock, systemClock } from "./time.js";
 import { VERSION } from "./version.js";
@@ -102,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendError(reply, apiError);
     },
     logController: new OneLinePerRequest(),
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializerFactory() } },
     return503OnClosing: true,
     // A hop count trusts that many proxies nearest to the server (as Express does).
     trustProxy:
@@ -131,8 +145,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   for (const schema of [
     ErrorResponse,
     ...ACCOUNT_SHARED_SCHEMAS,
+    ...CONNECT_SESSION_SHARED_SCHEMAS,
     ...INTEGRATION_SHARED_SCHEMAS,
     ...WEBHOOK_SHARED_SCHEMAS,
+    ...STATS_SHARED_SCHEMAS,
   ])
     app.addSchema(schema);
 
@@ -153,7 +169,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           "Connect sessions for your customers' third-party accounts. Wire-compatible with StackOne's Connect Sessions API: authenticate with your API key as the HTTP Basic username and an empty password.",
       },
       servers: [{ url: config.publicUrl }],
-      components: { securitySchemes: { basic: { type: "http", scheme: "basic" } } },
+      components: {
+        securitySchemes: {
+          basic: { type: "http", scheme: "basic" },
+          consoleSession: {
+            type: "apiKey",
+            in: "cookie",
+            name: sessionCookieName(https),
+            description:
+              "The console's session cookie (GET /console/sign-in or OIDC sign-in). Changes also need `x-csrf-token`; an all-projects session names its project in `x-connect-hub-project`.",
+          },
+        },
+      },
       tags: [
         { name: "Connect Sessions" },
         { name: "Accounts" },
@@ -172,6 +199,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           name: "Webhooks",
           description: "Endpoints that hear about accounts and sessions; the events are under `webhooks`.",
         },
+        {
+          name: "Console",
+          description: "The operator console's sign-in and sessions, and the projects it shows.",
+        },
+        { name: "API Keys", description: "The project's API keys: each key is shown once, when created." },
+        { name: "Audit Log", description: "Who changed what, when, from where." },
+        { name: "Stats", description: "What the operator console's overview shows." },
       ],
       // Plain JSON Schema objects; the plugin's typing wants its own OpenAPI types.
       webhooks: openApiWebhooks(config.organizationIdType) as never,
@@ -231,6 +265,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     events,
   });
+  const consoleSessions = new ConsoleService(db.kysely, config.publicUrl, clock);
+  const audit = new AuditLog(db.kysely, clock);
+  registerAuditHook(app, audit);
   const context = {
     config,
     catalog,
@@ -254,7 +291,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       allowLoopbackUrls: config.outbound.allowPrivateNetworks,
       timeoutMs: config.outbound.timeoutMs,
     }),
-    apiKeyAuth: requireApiKey(({ key, hash }) => tenancy.authenticateApiKey(key, hash), authFailures),
+    consoleSessions,
+    audit,
+    adminAuth: requireAdmin({
+      tenancy,
+      consoleSessions,
+      failures: authFailures,
+      publicUrl: config.publicUrl,
+      cookieName: sessionCookieName(https),
+    }),
+    stats: new StatsService(db.kysely, clock),
   };
 
   await app.register(connectSessionRoutes(context));
@@ -267,7 +313,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(connectorRoutes(context));
   if (config.sandboxProviders)
     await app.register(sandboxRoutes({ secrets, clock, publicUrl: config.publicUrl }));
+  await app.register(statsRoutes(context));
   await app.register(proxyRoutes(context));
+  await app.register(consoleRoutes(context));
+  const oidcSignIn =
+    config.console.oidc && new ConsoleOidc(config.console.oidc, config.publicUrl, secrets, clock);
+  await app.register(consoleOidcRoutes(context, oidcSignIn));
+  await app.register(consoleAdminRoutes(context));
+  await app.register(consoleAssetRoutes(consoleAssetsDir(config.console.assetsDir)));
 
   await healthRoutes(app, db);
 

@@ -1,6 +1,6 @@
 /**
  * The operator's interface: `connect-hub serve | migrate | keys | sessions | accounts |
- * providers | integrations | projects | webhooks | secrets | db ...`.
+ * providers | integrations | projects | webhooks | console | secrets | db ...`.
  *
  * Contracts:
  * - Anything a script may capture goes to standard output alone (a new API key, an auth link,
@@ -20,6 +20,7 @@ import { CliError, reportError, wantsDebug } from "./cli/errors.js";
 import { ConfigError, loadConfig, parseDatabaseUrl } from "./config.js";
 import { environmentHelp } from "./config-variables.js";
 import { addSessionCommands } from "./connect-sessions/cli.js";
+import { addConsoleCommands } from "./console/cli.js";
 import { addIntegrationCommands } from "./integrations/cli.js";
 import { addKeyCommands } from "./tenancy/cli.js";
 import { VERSION } from "./version.js";
@@ -91,6 +92,7 @@ function buildProgram(): Command {
   addAccountCommands(program);
   addIntegrationCommands(program);
   addWebhookCommands(program);
+  addConsoleCommands(program);
 
   program
     .command("secrets")

@@ -164,6 +164,28 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
     name: "METRICS_TOKEN",
     description: "when set, /metrics requires Authorization: Bearer $METRICS_TOKEN",
   },
+  {
+    name: "CONSOLE_ASSETS_DIR",
+    whenUnset: "the built @connect-hub/console package (packages/console/dist)",
+    description: "the folder of the operator console's built files, served at /console/",
+  },
+  {
+    name: "CONSOLE_OIDC_ISSUER",
+    whenUnset: "no OpenID Connect sign-in (CLI links only)",
+    description: "your OpenID Connect provider's issuer URL, for console sign-in",
+  },
+  { name: "CONSOLE_OIDC_CLIENT_ID", description: "the console's client id at the issuer" },
+  { name: "CONSOLE_OIDC_CLIENT_SECRET", description: "the console's client secret at the issuer" },
+  {
+    name: "CONSOLE_OIDC_ALLOW",
+    description:
+      "who may sign in and as what, e.g. admin:@example.com,viewer:alice@partner.example,admin:sub:1234 (required with an issuer)",
+  },
+  {
+    name: "CONSOLE_OIDC_NAME",
+    default: "Sign in with single sign-on",
+    description: "the label of the console's OpenID Connect sign-in button",
+  },
 ];
 
 /** The variables as help text: one per line, name, default, meaning. */

@@ -3,6 +3,7 @@
  * process at start with a message naming the variable, never later at request time.
  */
 import path from "node:path";
+import { type AllowRule, parseAllowList } from "./console/allow-list.js";
 import { type EncryptionKey, parseEncryptionKeys } from "./crypto/secrets.js";
 
 export type OrganizationIdType = "string" | "number";
@@ -55,6 +56,24 @@ export interface Config {
   readonly sweeper: SweeperConfig;
   readonly metrics: MetricsConfig;
   readonly webhooks: WebhookConfig;
+  readonly console: ConsoleConfig;
+}
+
+/** The operator console (see console/). */
+export interface ConsoleConfig {
+  /** CONSOLE_ASSETS_DIR; undefined: the built `@connect-hub/console` package. */
+  readonly assetsDir: string | undefined;
+  /** OpenID Connect sign-in; undefined when CONSOLE_OIDC_ISSUER is unset. */
+  readonly oidc: ConsoleOidcConfig | undefined;
+}
+
+export interface ConsoleOidcConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly allow: readonly AllowRule[];
+  /** The sign-in button's label. */
+  readonly name: string;
 }
 
 /** Limits of the proxy (`/unified/proxy` and `/proxy/{path}`); its timeout is OUTBOUND_TIMEOUT_MS. */
@@ -185,6 +204,11 @@ export function loadConfig(env: Env = process.env): Config {
     enabled: booleanSetting(env, "METRICS_ENABLED", false),
     token: env.METRICS_TOKEN?.trim() || undefined,
   });
+  const consoleAssetsDir = env.CONSOLE_ASSETS_DIR?.trim();
+  const consoleSettings = Object.freeze({
+    assetsDir: consoleAssetsDir ? path.resolve(consoleAssetsDir) : undefined,
+    oidc: parseConsoleOidc(env),
+  });
   return Object.freeze({
     port,
     host,
@@ -210,6 +234,52 @@ export function loadConfig(env: Env = process.env): Config {
     sweeper,
     metrics,
     webhooks,
+    console: consoleSettings,
+  });
+}
+
+/** CONSOLE_OIDC_*: all or nothing; an issuer without an allow-list would let no one in, or anyone. */
+function parseConsoleOidc(env: Env): ConsoleOidcConfig | undefined {
+  const issuer = env.CONSOLE_OIDC_ISSUER?.trim();
+  const clientId = env.CONSOLE_OIDC_CLIENT_ID?.trim();
+  const clientSecret = env.CONSOLE_OIDC_CLIENT_SECRET?.trim();
+  const rawAllow = env.CONSOLE_OIDC_ALLOW?.trim();
+  const name = env.CONSOLE_OIDC_NAME?.trim() || "Sign in with single sign-on";
+  if (!issuer) return undefined;
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new ConfigError(`CONSOLE_OIDC_ISSUER must be the identity provider's issuer URL (got "${issuer}")`);
+  }
+  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new ConfigError(
+      `CONSOLE_OIDC_ISSUER must be https (plain http only on a loopback address); got "${issuer}"`,
+    );
+  }
+  if (!clientId || !clientSecret) {
+    throw new ConfigError(
+      "CONSOLE_OIDC_ISSUER is set: set CONSOLE_OIDC_CLIENT_ID and CONSOLE_OIDC_CLIENT_SECRET too",
+    );
+  }
+  if (!rawAllow) {
+    throw new ConfigError(
+      "CONSOLE_OIDC_ISSUER is set but CONSOLE_OIDC_ALLOW is not: list who may sign in, e.g. admin:@example.com,viewer:sub:1234",
+    );
+  }
+  let allow: AllowRule[];
+  try {
+    allow = parseAllowList(rawAllow);
+  } catch (error) {
+    throw new ConfigError(`CONSOLE_OIDC_ALLOW: ${(error as Error).message}`);
+  }
+  return Object.freeze({
+    issuer,
+    clientId,
+    clientSecret,
+    allow: Object.freeze(allow),
+    name,
   });
 }
 

@@ -52,6 +52,15 @@ describe("a CLI start", () => {
     expect(loaded).not.toContain("dist/db/database.js");
   });
 
+  it("console link loads neither the server nor TypeBox", async () => {
+    const loaded = await modulesLoaded("console", "link");
+    const packages = packagesOf(loaded);
+    for (const heavy of ["fastify", "@sinclair/typebox", "openid-client", "undici", "ioredis", "pino"]) {
+      expect(packages.has(heavy), heavy).toBe(false);
+    }
+    expect(loaded).not.toContain("dist/app.js");
+  });
+
   it("a database command loads the database layer but not the server, the catalog or the drivers it does not use", async () => {
     const loaded = await modulesLoaded("keys", "list");
     const packages = packagesOf(loaded);

@@ -50,6 +50,7 @@ function newSession(projectId: string, overrides: Partial<sessions.NewConnectSes
     created_at: NOW,
     updated_at: NOW,
     connected_account_id: null,
+    opened_at: null,
     ...overrides,
   };
 }
@@ -112,7 +113,13 @@ for (const dialect of TEST_DIALECTS) {
           createdAt: NOW,
         });
         const principal = await tenancy.findPrincipalByApiKeyHash(db.kysely, hash);
-        expect(principal).toEqual({ apiKeyId: id, projectId, organizationId: expect.any(Number) });
+        expect(principal).toEqual({
+          apiKeyId: id,
+          projectId,
+          organizationId: expect.any(Number),
+          role: "admin",
+          actor: { type: "api_key", id, display: "chk_…wxyz" },
+        });
         expect((await tenancy.listApiKeys(db.kysely)).find((k) => k.id === id)).toMatchObject({
           start: "chk_abcd",
           lastFour: "wxyz",

@@ -147,6 +147,7 @@ describe("webhook endpoints with the outbound guard on", () => {
       "connect_session.completed",
       "connect_session.expired",
       "webhook_endpoint.disabled",
+      "webhook.test",
     ]);
     const created = document.webhooks["account.created"].post;
     expect(created.parameters.map((p: { name: string }) => p.name)).toEqual([

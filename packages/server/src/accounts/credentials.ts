@@ -14,6 +14,7 @@ import { type OAuthTokenClient, OAuthTokenError, type TokenSet } from "../oauth/
 import { OutboundRequestError } from "../outbound/client.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
+import { recordAccountHistory } from "./history.js";
 import { type AccountService, credentialsContext } from "./service.js";
 import * as store from "./store.js";
 
@@ -206,15 +207,26 @@ export class CredentialService {
     };
     // Connection metadata stays; a refresh answer may carry newer token-response values.
     const metadataUpdates = ConnectionChecker.refreshedMetadata(provider, tokenResponse);
-    await store.updateAccount(this.db, row.project_id, row.id, {
-      credentials_sealed: this.secrets.sealJson(renewed, credentialsContext(row.id)),
-      credentials_expires_at: renewed.expires_at ?? null,
-      ...(Object.keys(metadataUpdates).length
-        ? { setup_information: JSON.stringify({ ...setup, ...metadataUpdates }) }
-        : {}),
-      status: "active",
-      status_reasons: null,
-      updated_at: isoTimestamp(this.clock()),
+    const now = isoTimestamp(this.clock());
+    await this.db.transaction().execute(async (trx) => {
+      await store.updateAccount(trx, row.project_id, row.id, {
+        credentials_sealed: this.secrets.sealJson(renewed, credentialsContext(row.id)),
+        credentials_expires_at: renewed.expires_at ?? null,
+        ...(Object.keys(metadataUpdates).length
+          ? { setup_information: JSON.stringify({ ...setup, ...metadataUpdates }) }
+          : {}),
+        status: "active",
+        status_reasons: null,
+        updated_at: now,
+      });
+      await recordAccountHistory(trx, {
+        projectId: row.project_id,
+        accountId: row.id,
+        type: "refreshed",
+        occurredAt: now,
+        statusBefore: row.status,
+        statusAfter: "active",
+      });
     });
     return this.accounts.findOrThrow(this.db, row.project_id, row.id);
   }

@@ -3,7 +3,8 @@
  * list, 200 on every operation (DELETE answers with the deleted account).
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { Nullable, StringEnum, Timestamp } from "../http/schema-types.js";
+import { Nullable, PageQuery, StringEnum, Timestamp } from "../http/schema-types.js";
+import { ACCOUNT_EVENT_TYPES } from "./history.js";
 
 export const ACCOUNT_STATUSES = ["active", "inactive", "suspended", "archived", "expired", "error"] as const;
 export const PAGE_SIZE = { default: 25, max: 100 } as const;
@@ -44,7 +45,18 @@ export const LinkedAccount = Type.Object(
 const StringList = (description: string) =>
   Type.Array(Type.String({ maxLength: 255 }), { maxItems: 100, description });
 
+/** Longest `search` accepted: a substring, not a document. */
+export const SEARCH_MAX_LENGTH = 100;
+
 export const ListAccountsQuery = Type.Object({
+  search: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: SEARCH_MAX_LENGTH,
+      description:
+        "Connect Hub only: accounts whose origin owner id, origin owner name or label contains this text (ASCII letters match in either case).",
+    }),
+  ),
   origin_owner_id: Type.Optional(Type.String({ maxLength: 255 })),
   origin_owner_ids: Type.Optional(
     StringList("Repeat the key for several: origin_owner_ids=a&origin_owner_ids=b"),
@@ -137,5 +149,43 @@ export const AccountVerification = Type.Object(
   { $id: "AccountVerification", description: "The account after a verification, and its outcome." },
 );
 
+export const HISTORY_PAGE_SIZE = 25;
+export const AccountHistoryQuery = PageQuery(HISTORY_PAGE_SIZE);
+
+export const AccountEvent = Type.Object(
+  {
+    id: Type.Integer(),
+    type: StringEnum(ACCOUNT_EVENT_TYPES, {
+      description:
+        "created / reauthorized: through a connect session; refreshed: its OAuth2 token was renewed; refresh_failed: renewing it failed; verified / verification_failed: POST /accounts/{id}/verify; updated: PATCH /accounts/{id}.",
+    }),
+    occurred_at: Timestamp,
+    status_before: Nullable(StringEnum(ACCOUNT_STATUSES, { description: "null for `created`." })),
+    status_after: StringEnum(ACCOUNT_STATUSES),
+    reason: Nullable(
+      Type.Object(
+        { code: Nullable(Type.String()), description: Nullable(Type.String()) },
+        { description: "Why the status is what it is after the event (failures)." },
+      ),
+    ),
+    details: Nullable(
+      Type.Object(
+        {},
+        {
+          additionalProperties: true,
+          description: "For `updated`: `fields`, the names of the fields changed (never their values).",
+        },
+      ),
+    ),
+  },
+  { $id: "AccountEvent", description: "One change of a linked account." },
+);
+
 /** Response schemas referenced by `$ref`: registered once, at the root of the app. */
-export const ACCOUNT_SHARED_SCHEMAS = [LinkedAccount, AccountMeta, AccountCredentials, AccountVerification];
+export const ACCOUNT_SHARED_SCHEMAS = [
+  LinkedAccount,
+  AccountMeta,
+  AccountCredentials,
+  AccountVerification,
+  AccountEvent,
+];

@@ -8,9 +8,16 @@ import { randomId } from "../crypto/tokens.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import { boundedFreeForm } from "../http/input-guards.js";
+import type { Page } from "../http/schema-types.js";
 import type { ProviderCatalog } from "../providers/catalog.js";
 import { type Clock, isoTimestamp } from "../time.js";
 import type { WebhookOutbox } from "../webhooks/outbox.js";
+import {
+  type AccountEventView,
+  deleteAccountHistory,
+  listAccountHistory,
+  recordAccountHistory,
+} from "./history.js";
 import { type ListAccountsQuery, PAGE_SIZE, type PatchAccount } from "./schema.js";
 import * as store from "./store.js";
 import type { AuthType, LinkedAccountView, StatusReasonView } from "./view.js";
@@ -62,6 +69,7 @@ export class AccountService {
         providers: joinFilters(query.provider, query.providers),
         accountIds: query.account_ids,
         statuses: query.status,
+        search: query.search,
       },
       { offset: (page - 1) * pageSize, limit: pageSize },
     );
@@ -70,6 +78,12 @@ export class AccountService {
 
   async get(projectId: string, accountId: string): Promise<LinkedAccountView> {
     return this.toView(await this.findOrThrow(this.db, projectId, accountId));
+  }
+
+  /** The account's changes, newest first; 404 for an account the project does not have. */
+  async history(projectId: string, accountId: string, page: Page): Promise<AccountEventView[]> {
+    await this.findOrThrow(this.db, projectId, accountId);
+    return listAccountHistory(this.db, projectId, accountId, page);
   }
 
   /**
@@ -111,8 +125,20 @@ export class AccountService {
         const expiresAt = (patch.credentials as { expires_at?: unknown }).expires_at;
         if (typeof expiresAt === "string") changes.credentials_expires_at = expiresAt;
       }
+      const fields = Object.keys(changes)
+        .map((column) => (column === "credentials_sealed" ? "credentials" : column))
+        .filter((field) => field !== "credentials_expires_at");
       changes.updated_at = this.now();
       await store.updateAccount(trx, projectId, accountId, changes);
+      await recordAccountHistory(trx, {
+        projectId,
+        accountId,
+        type: "updated",
+        occurredAt: changes.updated_at,
+        statusBefore: row.status,
+        statusAfter: row.status,
+        details: { fields },
+      });
       const view = this.toView(await this.findOrThrow(trx, projectId, accountId));
       await this.events?.recordAccountEvent(trx, projectId, "account.updated", view);
       return view;
@@ -123,6 +149,7 @@ export class AccountService {
     return this.db.transaction().execute(async (trx) => {
       const view = this.toView(await this.findOrThrow(trx, projectId, accountId));
       await store.deleteAccount(trx, projectId, accountId);
+      await deleteAccountHistory(trx, projectId, accountId);
       await this.events?.recordAccountEvent(trx, projectId, "account.deleted", view);
       return view;
     });
@@ -193,6 +220,14 @@ export class AccountService {
         ...fields,
       });
     }
+    await recordAccountHistory(trx, {
+      projectId: session.projectId,
+      accountId,
+      type: existing ? "reauthorized" : "created",
+      occurredAt: now,
+      statusBefore: existing?.status ?? null,
+      statusAfter: "active",
+    });
     const view = this.toView(await this.findOrThrow(trx, session.projectId, accountId));
     await this.events?.recordAccountEvent(
       trx,
@@ -223,6 +258,22 @@ export class AccountService {
         updated_at: now,
       });
       const after = await this.findOrThrow(trx, projectId, accountId);
+      // Once per failure run (a client asking again and again must not grow the history),
+      // and again when the reason changes.
+      const previousCode = before.status_reasons
+        ? (JSON.parse(before.status_reasons) as StatusReasonView[])[0]?.code
+        : undefined;
+      if (before.status !== "error" || previousCode !== reason.code) {
+        await recordAccountHistory(trx, {
+          projectId,
+          accountId,
+          type: "refresh_failed",
+          occurredAt: now,
+          statusBefore: before.status,
+          statusAfter: "error",
+          reason,
+        });
+      }
       if (before.status !== "error") {
         await this.events?.recordAccountEvent(
           trx,
@@ -250,6 +301,15 @@ export class AccountService {
       const before = await this.findOrThrow(trx, projectId, accountId);
       const now = this.now();
       const status = outcome.working ? ("active" as const) : ("error" as const);
+      await recordAccountHistory(trx, {
+        projectId,
+        accountId,
+        type: outcome.working ? "verified" : "verification_failed",
+        occurredAt: now,
+        statusBefore: before.status,
+        statusAfter: status,
+        reason: outcome.working ? undefined : { code: outcome.code, description: outcome.description },
+      });
       if (outcome.working && before.status === "active") return this.toView(before);
       await store.updateAccount(trx, projectId, accountId, {
         status,

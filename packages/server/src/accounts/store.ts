@@ -1,5 +1,5 @@
 /** SQL for linked accounts. Every call takes the project id: accounts never cross projects. */
-import type { Kysely, Selectable } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type { Database, LinkedAccountTable } from "../db/schema.js";
 
 export type LinkedAccountRow = Selectable<LinkedAccountTable>;
@@ -9,6 +9,13 @@ export interface AccountFilters {
   providers?: readonly string[] | undefined;
   accountIds?: readonly string[] | undefined;
   statuses?: readonly string[] | undefined;
+  /** A substring of the origin owner id, origin owner name or label. */
+  search?: string | undefined;
+}
+
+/** `%text%` for LIKE with `!` escaping the wildcards, lower-cased as the columns are. */
+function containsPattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[!%_]/g, (char) => `!${char}`)}%`;
 }
 
 export async function insertAccount(db: Kysely<Database>, row: LinkedAccountRow): Promise<void> {
@@ -59,6 +66,16 @@ export async function listAccounts(
   if (filters.accountIds?.length) query = query.where("id", "in", [...filters.accountIds]);
   if (filters.statuses?.length)
     query = query.where("status", "in", [...filters.statuses] as LinkedAccountRow["status"][]);
+  if (filters.search !== undefined) {
+    const pattern = containsPattern(filters.search);
+    query = query.where((eb) =>
+      eb.or(
+        (["origin_owner_id", "origin_owner_name", "label"] as const).map(
+          (column) => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '!'`,
+        ),
+      ),
+    );
+  }
   return query.orderBy("created_at").orderBy("id").limit(page.limit).offset(page.offset).execute();
 }
 

@@ -114,7 +114,12 @@ export function addSessionCommands(program: Command): void {
         organizationIdType: config.organizationIdType,
       });
       const { session } = await service.createConnectSession(
-        { apiKeyId: "cli", projectId: project.id, organizationId: project.organizationId },
+        {
+          projectId: project.id,
+          organizationId: project.organizationId,
+          role: "admin",
+          actor: { type: "cli", id: "cli", display: "cli" },
+        },
         input as ConnectSessionBody,
       );
       if (options.json) {

@@ -1,9 +1,17 @@
 /** HTTP routes of the Connect Sessions API; thin: parse, call the service, shape the reply. */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
 import { principalOf } from "../http/auth.js";
-import type { RouteContext } from "../http/route-context.js";
+import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
-import { ConnectSessionAuthenticate, ConnectSessionCreate, connectSessionSchemas } from "./schema.js";
+import {
+  ConnectSessionAuthenticate,
+  ConnectSessionCreate,
+  ConnectSessionIdParams,
+  ConnectSessionSummary,
+  connectSessionSchemas,
+  ListConnectSessionsQuery,
+} from "./schema.js";
 
 const ERRORS = errorResponses(400, 401, 403, 404, 408, 409, 413, 414, 415, 422, 429, 500, 503);
 
@@ -15,14 +23,24 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
     app.post(
       "/connect_sessions",
       {
-        onRequest: context.apiKeyAuth,
+        config: {
+          audit: {
+            action: "connect_session.created",
+            targetType: "connect_session",
+            targetId: (_request, answer) => {
+              const id = (answer as { id?: unknown } | undefined)?.id;
+              return id === undefined ? undefined : String(id);
+            },
+          },
+        },
+        onRequest: context.adminAuth,
         schema: {
           operationId: "stackone_create_connect_session",
           summary: "Create Connect Session",
           description:
             "Issues a short-lived token and an auth link for one of your customers. Send an `Idempotency-Key` header to make retries safe: the same key and body within 24 hours returns the first response.",
           tags: ["Connect Sessions"],
-          security: [{ basic: [] }],
+          security: ADMIN_SECURITY,
           headers: {
             type: "object",
             properties: {
@@ -48,14 +66,16 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
     app.post(
       "/connect_sessions/authenticate",
       {
-        onRequest: context.apiKeyAuth,
+        onRequest: context.adminAuth,
+        // Reads a session; changes nothing.
+        config: { audit: false },
         schema: {
           operationId: "stackone_authenticate_connect_session",
           summary: "Authenticate Connect Session",
           description:
             "Returns the session behind a token. An unknown, expired, or other project's token answers 401.",
           tags: ["Connect Sessions"],
-          security: [{ basic: [] }],
+          security: ADMIN_SECURITY,
           body: ConnectSessionAuthenticate,
           response: { 201: ConnectSession, ...ERRORS },
         },
@@ -67,6 +87,41 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
         );
         return reply.code(201).send(session);
       },
+    );
+
+    app.get(
+      "/connect_sessions",
+      {
+        onRequest: context.adminAuth,
+        schema: {
+          operationId: "connect_hub_list_connect_sessions",
+          summary: "List Connect Sessions",
+          description:
+            "The project's sessions, newest first, with what became of them (Connect Hub only; never their tokens). Filters: `state`, `origin_owner_id`, `provider`. Paginated with `page` and `page_size` (default 25); a page shorter than `page_size` is the last.",
+          tags: ["Connect Sessions"],
+          security: ADMIN_SECURITY,
+          querystring: ListConnectSessionsQuery,
+          response: { 200: Type.Array(Type.Ref(ConnectSessionSummary)), ...ERRORS },
+        },
+      },
+      async (request) => context.connectSessions.list(principalOf(request).projectId, request.query),
+    );
+
+    app.get(
+      "/connect_sessions/:id",
+      {
+        onRequest: context.adminAuth,
+        schema: {
+          operationId: "connect_hub_get_connect_session",
+          summary: "Get Connect Session",
+          description: "One of the project's sessions by id (Connect Hub only; never its token).",
+          tags: ["Connect Sessions"],
+          security: ADMIN_SECURITY,
+          params: ConnectSessionIdParams,
+          response: { 200: Type.Ref(ConnectSessionSummary), ...ERRORS },
+        },
+      },
+      async (request) => context.connectSessions.get(principalOf(request).projectId, request.params.id),
     );
   };
 }

@@ -5,7 +5,7 @@
  */
 import { type Static, Type } from "@sinclair/typebox";
 import type { OrganizationIdType } from "../config.js";
-import { Nullable, StringEnum, Timestamp } from "../http/schema-types.js";
+import { Nullable, PageQuery, StringEnum, Timestamp } from "../http/schema-types.js";
 
 export const CATEGORIES = [
   "ats",
@@ -141,3 +141,48 @@ export function connectSessionSchemas(organizationIdType: OrganizationIdType) {
   );
   return { ConnectSession, ConnectSessionTokenAuthLink };
 }
+
+/** The states the console's list shows (derived from status, expiry and the first opening). */
+export const CONNECT_SESSION_STATES = ["pending", "opened", "completed", "expired"] as const;
+export const SESSION_LIST_PAGE_SIZE = 25;
+
+export const ConnectSessionSummary = Type.Object(
+  {
+    id: Type.Integer(),
+    state: StringEnum(CONNECT_SESSION_STATES, {
+      description:
+        "pending: not opened yet; opened: its link was used by the connect page or the embedded hub; completed: it linked an account; expired: its expiry passed without a connection.",
+    }),
+    provider: Nullable(
+      Type.String({
+        description: "The provider the session was for, or else the provider of the account it linked.",
+      }),
+    ),
+    categories: Nullable(Type.Array(Type.String())),
+    origin_owner_id: Type.String(),
+    origin_owner_name: Type.String(),
+    label: Nullable(Type.String()),
+    account_id: Nullable(Type.String({ description: "The linked account it produced, once completed." })),
+    created_at: Timestamp,
+    opened_at: Nullable(Timestamp),
+    completed_at: Nullable(Timestamp),
+    expires_at: Timestamp,
+  },
+  {
+    $id: "ConnectSessionSummary",
+    description: "A connect session as the console lists it (never its token).",
+  },
+);
+
+export const ListConnectSessionsQuery = Type.Object({
+  state: Type.Optional(StringEnum(CONNECT_SESSION_STATES)),
+  origin_owner_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+  provider: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  ...PageQuery(SESSION_LIST_PAGE_SIZE).properties,
+});
+export type ListConnectSessionsQuery = Static<typeof ListConnectSessionsQuery>;
+
+export const ConnectSessionIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+
+/** Response schemas referenced by `$ref`: registered once, at the root of the app. */
+export const CONNECT_SESSION_SHARED_SCHEMAS = [ConnectSessionSummary];

@@ -10,14 +10,36 @@ import type { Db } from "../db/database.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import { freeFormJson } from "../http/input-guards.js";
+import { pageOf } from "../http/schema-types.js";
 import { runIdempotently } from "../idempotency/service.js";
 import type { Principal } from "../tenancy/store.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
-import { type ConnectSessionCreate, EXPIRES_IN } from "./schema.js";
+import {
+  type ConnectSessionCreate,
+  EXPIRES_IN,
+  type ListConnectSessionsQuery,
+  SESSION_LIST_PAGE_SIZE,
+} from "./schema.js";
 import * as store from "./store.js";
 import { type ConnectSessionView, connectSessionView } from "./view.js";
 
 export { type ConnectSessionView, connectSessionView } from "./view.js";
+
+/** `ConnectSessionSummary` on the wire: the console's view, without the token. */
+export interface ConnectSessionSummaryView {
+  id: number;
+  state: store.ConnectSessionState;
+  provider: string | null;
+  categories: string[] | null;
+  origin_owner_id: string;
+  origin_owner_name: string;
+  label: string | null;
+  account_id: string | null;
+  created_at: string;
+  opened_at: string | null;
+  completed_at: string | null;
+  expires_at: string;
+}
 
 /** `ConnectSessionTokenAuthLink` on the wire (create's body). */
 export interface ConnectSessionWithTokenView extends ConnectSessionView {
@@ -108,6 +130,7 @@ export class ConnectSessionService {
       created_at: isoTimestamp(now),
       updated_at: isoTimestamp(now),
       connected_account_id: null,
+      opened_at: null,
     };
     return { token, row };
   }
@@ -132,9 +155,47 @@ export class ConnectSessionService {
     };
   }
 
+  /** The project's sessions, newest first (the console's list). */
+  async list(projectId: string, query: ListConnectSessionsQuery): Promise<ConnectSessionSummaryView[]> {
+    const now = isoTimestamp(this.clock());
+    const rows = await store.listConnectSessions(
+      this.db.kysely,
+      projectId,
+      { state: query.state, originOwnerId: query.origin_owner_id, provider: query.provider },
+      now,
+      pageOf(query, SESSION_LIST_PAGE_SIZE),
+    );
+    return rows.map((row) => summaryView(row, now));
+  }
+
+  async get(projectId: string, sessionId: number): Promise<ConnectSessionSummaryView> {
+    const row = await store.findListedConnectSession(this.db.kysely, projectId, sessionId);
+    if (!row) throw new ApiError(404, `Connect session ${sessionId} does not exist`);
+    return summaryView(row, isoTimestamp(this.clock()));
+  }
+
   private toView(row: store.ConnectSessionRow, organizationId: number): ConnectSessionView {
     return connectSessionView(row, organizationId, this.options.organizationIdType);
   }
+}
+
+function summaryView(row: store.ListedConnectSessionRow, now: string): ConnectSessionSummaryView {
+  const state = store.sessionState(row, now);
+  return {
+    id: row.id,
+    state,
+    provider: row.provider ?? row.connected_provider,
+    categories: row.categories ? (JSON.parse(row.categories) as string[]) : null,
+    origin_owner_id: row.origin_owner_id,
+    origin_owner_name: row.origin_owner_name,
+    label: row.label,
+    account_id: row.connected_account_id,
+    created_at: row.created_at,
+    opened_at: row.opened_at,
+    // Nothing changes a session after its completion, so its last update is the completion.
+    completed_at: state === "completed" ? row.updated_at : null,
+    expires_at: row.expires_at,
+  };
 }
 
 function assertNotBlank(value: string, field: string): void {

@@ -1,9 +1,10 @@
 /** SQL for connect sessions. Every call takes the project id: sessions never cross projects. */
-import type { Kysely, Selectable } from "kysely";
+import type { ExpressionBuilder, Kysely, Selectable } from "kysely";
 import { type DialectName, skipLockedRows } from "../db/dialect.js";
 import type { BatchableWork } from "../db/group-commit.js";
 import { preparedQuery } from "../db/prepared.js";
 import type { ConnectSessionTable, Database } from "../db/schema.js";
+import { addToDailyStats } from "../stats/store.js";
 
 export type ConnectSessionRow = Selectable<ConnectSessionTable>;
 export type NewConnectSession = Omit<ConnectSessionRow, "id">;
@@ -46,6 +47,7 @@ export async function insertConnectSession(
   const { rows } = await insertSessionQuery(db, ...NEW_SESSION_COLUMNS.map((column) => session[column]));
   const inserted = rows[0];
   if (!inserted) throw new Error("insert returned no id");
+  await countCreated(db, [session]);
   // pg returns bigserial ids as strings.
   return { ...session, id: Number(inserted.id) };
 }
@@ -78,12 +80,22 @@ export async function insertConnectSessions(
     .values(sessions as NewConnectSession[])
     .returning(["id", "token_hash"])
     .execute();
+  await countCreated(db, sessions);
   const ids = new Map(inserted.map((row) => [row.token_hash, Number(row.id)]));
   return sessions.map((session) => {
     const id = ids.get(session.token_hash);
     if (id === undefined) throw new Error("a session was not inserted");
     return { ...session, id };
   });
+}
+
+/** The funnel's first step, counted in the transaction of the insert. */
+function countCreated(db: Kysely<Database>, sessions: readonly NewConnectSession[]): Promise<void> {
+  return addToDailyStats(
+    db,
+    "sessions_created",
+    sessions.map((session) => ({ projectId: session.project_id, timestamp: session.created_at })),
+  );
 }
 
 /** New sessions of one group commit go in together: one statement instead of one per request. */
@@ -139,7 +151,8 @@ export async function findConnectSessionById(
 
 /**
  * Marks a pending, unexpired session completed with its account, in one statement: of two
- * connections racing to complete one session, exactly one succeeds.
+ * connections racing to complete one session, exactly one succeeds. Counted in the funnel of
+ * the session's day; call inside the completion's transaction.
  */
 export async function completeConnectSession(
   db: Kysely<Database>,
@@ -155,13 +168,41 @@ export async function completeConnectSession(
     .where("id", "=", sessionId)
     .where("status", "=", "pending")
     .where("expires_at", ">", now)
+    .returning("created_at")
     .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  if (!result) return false;
+  await addToDailyStats(db, "sessions_completed", [{ projectId, timestamp: result.created_at }]);
+  return true;
 }
 
 /**
- * Marks up to `limit` pending sessions whose expiry has passed as `expired`; returns them as
- * marked. This is the moment a `connect_session.expired` event belongs to: the row stays (with
+ * Records the first use of a session's link by the hosted page or the embedded hub: one
+ * UPDATE guarded by `opened_at is null` (of two first uses at once, one counts), with the
+ * funnel's count in the same transaction.
+ */
+export async function markConnectSessionOpened(
+  db: Kysely<Database>,
+  session: Pick<ConnectSessionRow, "id" | "project_id" | "created_at">,
+  now: string,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable("connect_sessions")
+      .set({ opened_at: now })
+      .where("id", "=", session.id)
+      .where("opened_at", "is", null)
+      .executeTakeFirst();
+    if (result.numUpdatedRows > 0n) {
+      await addToDailyStats(trx, "sessions_opened", [
+        { projectId: session.project_id, timestamp: session.created_at },
+      ]);
+    }
+  });
+}
+
+/**
+ * Marks up to `limit` pending sessions whose expiry has passed as `expired` (and counts them
+ * in their days' funnels: call inside a transaction); returns them as marked. This is the moment a `connect_session.expired` event belongs to: the row stays (with
  * its new status) until the retention period ends.
  */
 export async function markExpiredConnectSessions(
@@ -186,6 +227,11 @@ export async function markExpiredConnectSessions(
     .where("status", "=", "pending")
     .returningAll()
     .execute();
+  await addToDailyStats(
+    db,
+    "sessions_expired_unconnected",
+    rows.map((row) => ({ projectId: row.project_id, timestamp: row.created_at })),
+  );
   return rows.map((row) => ({ ...row, id: Number(row.id) }));
 }
 
@@ -207,4 +253,102 @@ export async function deleteExpiredConnectSessions(
   );
   const result = await db.deleteFrom("connect_sessions").where("id", "in", due).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** What the console shows of a session: its state is derived from status, expiry and opening. */
+export type ConnectSessionState = "pending" | "opened" | "completed" | "expired";
+
+export interface ConnectSessionFilters {
+  state?: ConnectSessionState | undefined;
+  originOwnerId?: string | undefined;
+  provider?: string | undefined;
+}
+
+/** A session with the provider of the account it produced (when it allowed any provider). */
+export type ListedConnectSessionRow = ConnectSessionRow & { connected_provider: string | null };
+
+/** The SQL condition of a state at `now` (mirrors sessionState). */
+function stateCondition(
+  eb: ExpressionBuilder<Database, "connect_sessions">,
+  state: ConnectSessionState,
+  now: string,
+) {
+  const live = eb.and([
+    eb("connect_sessions.status", "=", "pending"),
+    eb("connect_sessions.expires_at", ">", now),
+  ]);
+  switch (state) {
+    case "completed":
+      return eb("connect_sessions.status", "=", "completed");
+    case "expired":
+      return eb.or([
+        eb("connect_sessions.status", "in", ["expired", "cancelled"]),
+        eb.and([eb("connect_sessions.status", "=", "pending"), eb("connect_sessions.expires_at", "<=", now)]),
+      ]);
+    case "opened":
+      return eb.and([live, eb("connect_sessions.opened_at", "is not", null)]);
+    case "pending":
+      return eb.and([live, eb("connect_sessions.opened_at", "is", null)]);
+  }
+}
+
+/** The state of a session at `now`: expiry is decided by `expires_at`, as everywhere. */
+export function sessionState(row: ConnectSessionRow, now: string): ConnectSessionState {
+  if (row.status === "completed") return "completed";
+  if (row.status !== "pending" || row.expires_at <= now) return "expired";
+  return row.opened_at === null ? "pending" : "opened";
+}
+
+function sessionsWithConnectedProvider(db: Kysely<Database>, projectId: string) {
+  return db
+    .selectFrom("connect_sessions")
+    .leftJoin("linked_accounts", (join) =>
+      join
+        .onRef("linked_accounts.id", "=", "connect_sessions.connected_account_id")
+        .onRef("linked_accounts.project_id", "=", "connect_sessions.project_id"),
+    )
+    .selectAll("connect_sessions")
+    .select("linked_accounts.provider as connected_provider")
+    .where("connect_sessions.project_id", "=", projectId);
+}
+
+/** A project's sessions, newest first, filtered. */
+export async function listConnectSessions(
+  db: Kysely<Database>,
+  projectId: string,
+  filters: ConnectSessionFilters,
+  now: string,
+  page: { offset: number; limit: number },
+): Promise<ListedConnectSessionRow[]> {
+  let query = sessionsWithConnectedProvider(db, projectId);
+  const { state, originOwnerId, provider } = filters;
+  if (state) query = query.where((eb) => stateCondition(eb, state, now));
+  if (originOwnerId !== undefined)
+    query = query.where("connect_sessions.origin_owner_id", "=", originOwnerId);
+  if (provider !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        eb("connect_sessions.provider", "=", provider),
+        eb.and([eb("connect_sessions.provider", "is", null), eb("linked_accounts.provider", "=", provider)]),
+      ]),
+    );
+  }
+  const rows = await query
+    .orderBy("connect_sessions.id", "desc")
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return rows.map((row) => ({ ...row, id: Number(row.id) }));
+}
+
+/** One of the project's sessions by id. */
+export async function findListedConnectSession(
+  db: Kysely<Database>,
+  projectId: string,
+  sessionId: number,
+): Promise<ListedConnectSessionRow | undefined> {
+  const row = await sessionsWithConnectedProvider(db, projectId)
+    .where("connect_sessions.id", "=", sessionId)
+    .executeTakeFirst();
+  return row ? { ...row, id: Number(row.id) } : undefined;
 }

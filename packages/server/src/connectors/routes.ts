@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import { principalOf } from "../http/auth.js";
 import { ApiError } from "../http/errors.js";
-import type { RouteContext } from "../http/route-context.js";
+import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
 import type { CatalogProvider } from "../providers/catalog.js";
 
@@ -45,7 +45,7 @@ export function connectorRoutes(context: RouteContext): FastifyPluginAsyncTypebo
     new Set((await integrations.usableProviders(projectId)).map(({ provider }) => provider.key));
 
   return async (app) => {
-    app.addHook("onRequest", context.apiKeyAuth);
+    app.addHook("onRequest", context.adminAuth);
 
     app.get(
       "/connectors/meta",
@@ -55,7 +55,7 @@ export function connectorRoutes(context: RouteContext): FastifyPluginAsyncTypebo
           summary: "List Connectors Meta Information",
           description: "Every provider of the catalog. `include` is accepted and ignored.",
           tags: TAGS,
-          security: [{ basic: [] }],
+          security: ADMIN_SECURITY,
           querystring: Type.Object({ include: Type.Optional(Type.String({ maxLength: 500 })) }),
           response: { 200: Type.Array(ConnectorMeta), ...ERRORS },
         },
@@ -73,7 +73,7 @@ export function connectorRoutes(context: RouteContext): FastifyPluginAsyncTypebo
           operationId: "stackone_get_connector_meta",
           summary: "Get Connector Meta Information",
           tags: TAGS,
-          security: [{ basic: [] }],
+          security: ADMIN_SECURITY,
           params: Type.Object({ provider: Type.String({ minLength: 1, maxLength: 64 }) }),
           querystring: Type.Object({ include: Type.Optional(Type.String({ maxLength: 500 })) }),
           response: { 200: ConnectorMeta, ...ERRORS },

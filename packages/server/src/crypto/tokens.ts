@@ -11,6 +11,9 @@ export const TOKEN_PREFIX = {
   oauthState: "chst_",
   pkceVerifier: "chv_",
   browserBinding: "chb_",
+  consoleSession: "chc_",
+  consoleSignInLink: "chl_",
+  consoleCsrf: "chx_",
 } as const;
 
 export type TokenPrefix = (typeof TOKEN_PREFIX)[keyof typeof TOKEN_PREFIX];

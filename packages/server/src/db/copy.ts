@@ -38,6 +38,11 @@ export const COPIED_TABLES: readonly CopiedTable[] = [
   { name: "webhook_deliveries", key: ["id"], autoIncrementId: true },
   { name: "webhook_attempts", key: ["id"], autoIncrementId: true },
   { name: "connection_attempts", key: ["id"], autoIncrementId: false },
+  { name: "console_sign_in_links", key: ["id"], autoIncrementId: false },
+  { name: "console_sessions", key: ["id"], autoIncrementId: false },
+  { name: "audit_events", key: ["id"], autoIncrementId: false },
+  { name: "project_daily_stats", key: ["project_id", "day"], autoIncrementId: false },
+  { name: "account_events", key: ["id"], autoIncrementId: true },
 ];
 
 export class CopyError extends Error {

@@ -58,6 +58,8 @@ export interface ConnectSessionTable {
   updated_at: string;
   /** The linked account the session produced, once completed. */
   connected_account_id: string | null;
+  /** When the hosted page or the embedded hub first used the session's token; null until then. */
+  opened_at: string | null;
 }
 
 export interface IdempotencyKeyTable {
@@ -206,6 +208,43 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
   connection_attempts: ConnectionAttemptTable;
+  console_sign_in_links: ConsoleSignInLinkTable;
+  console_sessions: ConsoleSessionTable;
+  audit_events: AuditEventTable;
+  project_daily_stats: ProjectDailyStatsTable;
+  account_events: AccountEventTable;
+}
+
+/**
+ * Counters per project and UTC day (`YYYY-MM-DD`), written in the transaction of each change
+ * they count, never swept: the console's charts outlive the rows they were counted from.
+ * Session counters belong to the day the session was created (a funnel of that day's
+ * sessions); delivery counters to the day the delivery finished.
+ */
+export interface ProjectDailyStatsTable {
+  project_id: string;
+  day: string;
+  sessions_created: number;
+  sessions_opened: number;
+  sessions_completed: number;
+  sessions_expired_unconnected: number;
+  webhook_deliveries_succeeded: number;
+  webhook_deliveries_failed: number;
+}
+
+/** One row per change of a linked account, written in the change's transaction. */
+export interface AccountEventTable {
+  id: Generated<number>;
+  project_id: string;
+  account_id: string;
+  type: string;
+  occurred_at: string;
+  status_before: LinkedAccountStatus | null;
+  status_after: LinkedAccountStatus;
+  reason_code: string | null;
+  reason_description: string | null;
+  /** Small JSON object (names of changed fields, ...), never a secret; or null. */
+  details: string | null;
 }
 
 /** An OAuth2 popup flow of StackOne's embeddable component (see embed/attempts-store.ts). */
@@ -222,4 +261,55 @@ export interface ConnectionAttemptTable {
   created_at: string;
   updated_at: string;
   expires_at: string;
+}
+
+export type ConsoleRole = "admin" | "viewer";
+
+/** A single-use console sign-in link (`connect-hub console link`); only its hash is kept. */
+export interface ConsoleSignInLinkTable {
+  id: string;
+  token_hash: string;
+  /** Null: the session it opens sees every project. */
+  project_id: string | null;
+  role: ConsoleRole;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+}
+
+/** An operator's console cookie session; the cookie's token and the CSRF token as hashes only. */
+export interface ConsoleSessionTable {
+  id: string;
+  token_hash: string;
+  csrf_hash: string;
+  role: ConsoleRole;
+  project_id: string | null;
+  operator_subject: string;
+  operator_email: string | null;
+  method: "link" | "oidc";
+  ip: string | null;
+  user_agent: string | null;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  last_seen_at: string;
+}
+
+/** One change made through the admin API, or a console sign-in, sign-out or revocation. */
+export interface AuditEventTable {
+  id: string;
+  project_id: string | null;
+  occurred_at: string;
+  actor_type: "api_key" | "console" | "cli";
+  actor_id: string;
+  actor_display: string;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  /** Small JSON object; never a secret. */
+  details: string;
 }

@@ -1,12 +1,11 @@
 /**
- * API key authentication for the admin API: HTTP Basic with the key as the username and an
- * empty password (what StackOne's SDKs send), or `Authorization: Bearer <key>`.
+ * How the admin API reads an API key: HTTP Basic with the key as the username and an empty
+ * password (what StackOne's SDKs send), or `Authorization: Bearer <key>`. The hook that
+ * authenticates admin routes (API key or console cookie) is admin-auth.ts.
  */
 import type { FastifyRequest } from "fastify";
 import { hashToken } from "../crypto/tokens.js";
 import type { Principal } from "../tenancy/store.js";
-import type { AuthFailureLimiter } from "./auth-failures.js";
-import { ApiError } from "./errors.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -19,8 +18,6 @@ export interface PresentedApiKey {
   key: string;
   hash: string;
 }
-
-export type ApiKeyAuthenticator = (presented: PresentedApiKey) => Promise<Principal | undefined>;
 
 const presentedKeys = new WeakMap<FastifyRequest, PresentedApiKey | null>();
 
@@ -50,40 +47,7 @@ export function apiKeyFromHeader(header: string | undefined): string | undefined
   return username || undefined;
 }
 
-/**
- * An onRequest hook: sets `request.principal` or answers 401; 429 while the client address
- * has failed too often (see auth-failures.ts), before any key is looked at.
- */
-export function requireApiKey(authenticate: ApiKeyAuthenticator, failures?: AuthFailureLimiter) {
-  return async function apiKeyAuth(request: FastifyRequest): Promise<void> {
-    const wait = failures?.retryAfterSeconds(request.ip);
-    if (wait !== undefined) {
-      throw new ApiError(
-        429,
-        `Too many failed authentications from this address: retry after ${wait} seconds with a valid API key`,
-        { retryAfterSeconds: wait },
-      );
-    }
-    const presented = presentedApiKey(request);
-    if (!presented) {
-      throw new ApiError(
-        401,
-        "Unauthorized: send your API key as the username of HTTP Basic authentication",
-        {
-          headers: { "www-authenticate": 'Basic realm="connect-hub"' },
-        },
-      );
-    }
-    const principal = await authenticate(presented);
-    if (!principal) {
-      await failures?.recordFailure(request.ip);
-      throw new ApiError(401, "Unauthorized: the API key is invalid or has been revoked");
-    }
-    request.principal = principal;
-  };
-}
-
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new Error("route is missing the API key hook");
+  if (!request.principal) throw new Error("route is missing the adminAuth hook or its project");
   return request.principal;
 }

@@ -23,10 +23,23 @@ function newAjv(coerceTypes: boolean | "array"): Ajv {
   return ajv;
 }
 
+/**
+ * Compiles each distinct schema once: many routes declare equal parameter and query schemas as
+ * separate objects, which Ajv (caching by object) would compile again for each.
+ */
 function compilerFor(ajv: Ajv) {
+  const compiled = new Map<string, ValidateFunction>();
   return (schema: AnySchema): ValidateFunction => {
     const id = typeof schema === "object" && schema !== null ? (schema as { $id?: string }).$id : undefined;
-    return (id ? ajv.getSchema(id) : undefined) ?? ajv.compile(schema);
+    const registered = id ? ajv.getSchema(id) : undefined;
+    if (registered) return registered;
+    const key = JSON.stringify(schema);
+    let validate = compiled.get(key);
+    if (!validate) {
+      validate = ajv.compile(schema);
+      compiled.set(key, validate);
+    }
+    return validate;
   };
 }
 

@@ -99,10 +99,22 @@ export class HubService {
     return `${this.deps.publicUrl}/connect/oauth/callback`;
   }
 
-  /** The live session behind a token, or undefined: the page tells nothing more. */
+  /**
+   * The live session behind a token, or undefined: the page tells nothing more. Every use of
+   * a token by the hosted page and the embedded hub comes here, so the first one records the
+   * session as opened (once: a session already opened costs nothing more).
+   */
   async sessionByToken(token: string | undefined): Promise<SessionRow | undefined> {
     if (!token?.startsWith(TOKEN_PREFIX.connectSession)) return undefined;
-    return sessionStore.findLiveConnectSessionByTokenHashInAnyProject(this.db, hashToken(token), this.now());
+    const now = this.now();
+    const session = await sessionStore.findLiveConnectSessionByTokenHashInAnyProject(
+      this.db,
+      hashToken(token),
+      now,
+    );
+    if (!session || session.opened_at !== null) return session;
+    await sessionStore.markConnectSessionOpened(this.db, session, now);
+    return { ...session, opened_at: now };
   }
 
   async allowedOrigins(projectId: string): Promise<string[]> {

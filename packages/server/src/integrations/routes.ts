@@ -2,8 +2,9 @@
 
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
+import { changedFields, fromParam } from "../console/audit.js";
 import { principalOf } from "../http/auth.js";
-import type { RouteContext } from "../http/route-context.js";
+import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses, PageQuery, pageOf, slicePage } from "../http/schema-types.js";
 import {
   Integration,
@@ -18,9 +19,9 @@ const ERRORS = errorResponses(400, 401, 404, 408, 413, 414, 415, 429, 500, 503);
 
 export function integrationRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
   const { integrations, projects, catalog } = context;
-  const auth = { tags: ["Integrations"], security: [{ basic: [] }] };
+  const auth = { tags: ["Integrations"], security: ADMIN_SECURITY };
   return async (app) => {
-    app.addHook("onRequest", context.apiKeyAuth);
+    app.addHook("onRequest", context.adminAuth);
 
     app.get(
       "/providers",
@@ -80,6 +81,14 @@ export function integrationRoutes(context: RouteContext): FastifyPluginAsyncType
     app.put(
       "/integrations/:provider",
       {
+        config: {
+          audit: {
+            action: "integration.updated",
+            targetType: "integration",
+            targetId: fromParam("provider"),
+            details: changedFields,
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_configure_integration",
@@ -98,6 +107,13 @@ export function integrationRoutes(context: RouteContext): FastifyPluginAsyncType
     app.delete(
       "/integrations/:provider",
       {
+        config: {
+          audit: {
+            action: "integration.deleted",
+            targetType: "integration",
+            targetId: fromParam("provider"),
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_delete_integration",
@@ -127,6 +143,14 @@ export function integrationRoutes(context: RouteContext): FastifyPluginAsyncType
     app.patch(
       "/project",
       {
+        config: {
+          audit: {
+            action: "project.updated",
+            targetType: "project",
+            targetId: (request) => request.principal?.projectId,
+            details: changedFields,
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_update_project",

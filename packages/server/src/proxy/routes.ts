@@ -9,7 +9,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { principalOf } from "../http/auth.js";
 import { ApiError } from "../http/errors.js";
-import type { RouteContext } from "../http/route-context.js";
+import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
 import { discardBody, OutboundRequestError, readStreamLimited } from "../outbound/client.js";
 import { checkedCallerHeaders, forwardedRequestHeaders, relayedResponseHeaders } from "./headers.js";
@@ -26,17 +26,20 @@ const SANDBOX_CSP = "default-src 'none'; sandbox";
 export function proxyRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
   const { proxy, config } = context;
   return async (app) => {
-    app.addHook("onRequest", context.apiKeyAuth);
+    app.addHook("onRequest", context.adminAuth);
 
     app.post(
       "/unified/proxy",
       {
+        // Calls made with an account's credentials reach the provider's data: admins only.
+        // Not a change to Connect Hub: each call has its own log line and metrics.
+        config: { adminOnly: true, audit: false },
         schema: {
           operationId: "stackone_proxy_request",
           summary: "Proxy Request",
           description: `Calls the linked account's provider with the account's credentials (applied by the server; an expired or refused OAuth2 token is refreshed and the call repeated once) and relays the answer. Only the provider's declared API hosts can be reached; \`..\` segments and URLs to other hosts are refused before any connection. A 2xx or 3xx answer comes back as it is (status, \`Content-Type\`, body, \`Retry-After\`); a 4xx or 5xx answer keeps its status and \`Retry-After\` and comes back in the error envelope, the provider's body in \`provider_errors[0].raw\` (a JSON object as it is, anything else as \`{"body": ...}\`). Answers larger than ${config.proxy.maxResponseBytes} bytes (PROXY_MAX_RESPONSE_BYTES) answer 502; no answer within the outbound timeout answers 504.`,
           tags: TAGS,
-          security: [{ basic: [] }],
+          security: ADMIN_SECURITY,
           headers: AccountIdHeader,
           body: ProxyRequestBody,
           response: {
@@ -101,12 +104,13 @@ export function proxyRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
         raw.route({
           method,
           url: "/proxy/*",
+          config: { adminOnly: true, audit: false },
           schema: {
             operationId: `connect_hub_proxy_${method.toLowerCase()}`,
             summary: `Raw Proxy (${method})`,
             description: `Sends \`${method} {path}\` to the linked account's provider, below its API base URL, with the account's credentials (the caller's \`Authorization\`, cookies and hop-by-hop headers are not forwarded; other headers and the query are). The request body, of any type, is streamed to the provider as it arrives (at most ${config.proxy.maxRequestBytes} bytes, PROXY_MAX_REQUEST_BYTES), and the provider's answer (status, headers, body) is streamed back as it arrives, whatever its size or type. An expired OAuth2 token is refreshed first; a 401 is refreshed and repeated once when the body is empty or at most ${REPEATABLE_BODY_BYTES} bytes with a Content-Length. Errors of the proxy itself use the error envelope.`,
             tags: TAGS,
-            security: [{ basic: [] }],
+            security: ADMIN_SECURITY,
             headers: AccountIdHeader,
             response: {
               200: Type.Unknown({

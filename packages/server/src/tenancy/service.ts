@@ -29,6 +29,15 @@ export interface CreatedApiKey {
   project: store.Project;
 }
 
+/** A key just issued: `key` is shown this once and never stored. */
+export interface IssuedApiKey {
+  key: string;
+  id: string;
+  start: string;
+  lastFour: string;
+  createdAt: string;
+}
+
 /** Bounds the memory of the API key cache; beyond it the cache starts over. */
 const API_KEY_CACHE_LIMIT = 10_000;
 
@@ -59,7 +68,7 @@ export class TenancyService {
    * key works and the old one stops at the same moment (API key caches aside, see
    * API_KEY_CACHE_SECONDS). Undefined when there is no such active key.
    */
-  async rotateApiKey(keyId: string): Promise<{ key: string; id: string } | undefined> {
+  async rotateApiKey(keyId: string): Promise<IssuedApiKey | undefined> {
     return this.db.transaction().execute(async (trx) => {
       const projectId = await store.findActiveApiKeyProjectId(trx, keyId);
       if (!projectId) return undefined;
@@ -69,18 +78,24 @@ export class TenancyService {
     });
   }
 
-  private async issueApiKey(db: Kysely<Database>, projectId: string): Promise<{ key: string; id: string }> {
+  private async issueApiKey(db: Kysely<Database>, projectId: string): Promise<IssuedApiKey> {
     const { token, hash } = issueToken(TOKEN_PREFIX.apiKey);
-    const id = randomId("key_");
-    await store.insertApiKey(db, {
-      id,
-      projectId,
-      keyHash: hash,
+    const issued = {
+      key: token,
+      id: randomId("key_"),
       start: token.slice(0, TOKEN_PREFIX.apiKey.length + 4),
       lastFour: token.slice(-4),
       createdAt: this.now(),
+    };
+    await store.insertApiKey(db, {
+      id: issued.id,
+      projectId,
+      keyHash: hash,
+      start: issued.start,
+      lastFour: issued.lastFour,
+      createdAt: issued.createdAt,
     });
-    return { key: token, id };
+    return issued;
   }
 
   async ensureProject(organizationName: string, projectName: string): Promise<store.Project> {
@@ -129,6 +144,56 @@ export class TenancyService {
       this.principals.delete(hash);
     }
     return principal;
+  }
+
+  /** A page of the project's keys (active and revoked), never the keys themselves. */
+  async listProjectApiKeys(projectId: string, page: { offset: number; limit: number }) {
+    return store.listProjectApiKeys(this.db, projectId, page);
+  }
+
+  /** A new key for the project: the key is in this answer only. */
+  createProjectApiKey(projectId: string): Promise<IssuedApiKey> {
+    return this.issueApiKey(this.db, projectId);
+  }
+
+  /**
+   * Replaces one of the project's active keys (see rotateApiKey); undefined when the project
+   * has no such active key, so another project's key id behaves as unknown.
+   */
+  async rotateProjectApiKey(projectId: string, keyId: string): Promise<IssuedApiKey | undefined> {
+    const rotated = await this.db.transaction().execute(async (trx) => {
+      if ((await store.findActiveApiKeyProjectId(trx, keyId)) !== projectId) return undefined;
+      const issued = await this.issueApiKey(trx, projectId);
+      await store.revokeProjectApiKey(trx, projectId, keyId, this.now());
+      return issued;
+    });
+    if (rotated) this.forgetApiKey(keyId);
+    return rotated;
+  }
+
+  /**
+   * Revokes one of the project's active keys: this process stops accepting it at once, other
+   * processes within API_KEY_CACHE_SECONDS. False when the project has no such active key.
+   */
+  async revokeProjectApiKey(projectId: string, keyId: string): Promise<boolean> {
+    const revoked = await store.revokeProjectApiKey(this.db, projectId, keyId, this.now());
+    if (revoked) this.forgetApiKey(keyId);
+    return revoked;
+  }
+
+  findProject(projectId: string): Promise<store.Project | undefined> {
+    return store.findProjectById(this.db, projectId);
+  }
+
+  listProjects(page: { offset: number; limit: number }): Promise<store.Project[]> {
+    return store.listProjects(this.db, page);
+  }
+
+  /** Drops a key from this process's cache, so its revocation takes effect here at once. */
+  private forgetApiKey(keyId: string): void {
+    for (const [hash, cached] of this.principals) {
+      if (cached.principal.apiKeyId === keyId) this.principals.delete(hash);
+    }
   }
 
   async settings(projectId: string): Promise<ProjectSettingsView> {

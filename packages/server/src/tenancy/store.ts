@@ -25,12 +25,29 @@ export interface ApiKeySummary {
   revokedAt: string | null;
 }
 
-/** The caller behind a valid API key. */
+export type AdminRole = "admin" | "viewer";
+
+/** Who made a request, as the audit log records it. */
+export interface Actor {
+  type: "api_key" | "console" | "cli";
+  /** The API key's id, the console session's id, or what the CLI names itself. */
+  id: string;
+  /** Safe to show: `chk_…wXyZ`, an operator's e-mail, `cli link <link id>`. */
+  display: string;
+}
+
+/** The caller of an admin route, in the project it works on. API keys are admins. */
 export interface Principal {
-  apiKeyId: string;
   projectId: string;
   organizationId: number;
+  role: AdminRole;
+  actor: Actor;
+  /** Set for API keys only. */
+  apiKeyId?: string;
 }
+
+/** What the audit log shows for an API key: its type prefix and its last four characters. */
+export const apiKeyDisplay = (lastFour: string) => `chk_…${lastFour}`;
 
 export async function findOrganizationByName(db: Kysely<Database>, name: string) {
   return db.selectFrom("organizations").select(["id", "name"]).where("name", "=", name).executeTakeFirst();
@@ -140,7 +157,7 @@ const findPrincipalQuery = preparedQuery((db, keyHash: string) =>
   db
     .selectFrom("api_keys")
     .innerJoin("projects", "projects.id", "api_keys.project_id")
-    .select(["api_keys.id", "api_keys.project_id", "projects.organization_id"])
+    .select(["api_keys.id", "api_keys.project_id", "api_keys.last_four", "projects.organization_id"])
     .where("api_keys.key_hash", "=", keyHash)
     .where("api_keys.revoked_at", "is", null),
 );
@@ -151,7 +168,13 @@ export async function findPrincipalByApiKeyHash(
 ): Promise<Principal | undefined> {
   const row = (await findPrincipalQuery(db, keyHash)).rows[0];
   return row
-    ? { apiKeyId: row.id, projectId: row.project_id, organizationId: Number(row.organization_id) }
+    ? {
+        apiKeyId: row.id,
+        projectId: row.project_id,
+        organizationId: Number(row.organization_id),
+        role: "admin",
+        actor: { type: "api_key", id: row.id, display: apiKeyDisplay(row.last_four) },
+      }
     : undefined;
 }
 
@@ -242,4 +265,89 @@ export async function someProjectAllowsOrigin(db: Kysely<Database>, origin: stri
     .limit(50)
     .execute();
   return rows.some((row) => (JSON.parse(row.allowed_origins) as string[]).includes(origin));
+}
+
+/** A project by id with its organization; what a console request's project header names. */
+export async function findProjectById(db: Kysely<Database>, projectId: string): Promise<Project | undefined> {
+  const row = await db
+    .selectFrom("projects")
+    .innerJoin("organizations", "organizations.id", "projects.organization_id")
+    .select([
+      "projects.id",
+      "projects.organization_id",
+      "projects.name",
+      "organizations.name as organization_name",
+    ])
+    .where("projects.id", "=", projectId)
+    .executeTakeFirst();
+  return row
+    ? {
+        id: row.id,
+        organizationId: Number(row.organization_id),
+        name: row.name,
+        organizationName: row.organization_name,
+      }
+    : undefined;
+}
+
+/** Every project, by organization then name; a page of them. */
+export async function listProjects(
+  db: Kysely<Database>,
+  page: { offset: number; limit: number },
+): Promise<Project[]> {
+  const rows = await db
+    .selectFrom("projects")
+    .innerJoin("organizations", "organizations.id", "projects.organization_id")
+    .select([
+      "projects.id",
+      "projects.organization_id",
+      "projects.name",
+      "organizations.name as organization_name",
+    ])
+    .orderBy("organizations.name")
+    .orderBy("projects.name")
+    .orderBy("projects.id")
+    .offset(page.offset)
+    .limit(page.limit)
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    organizationId: Number(row.organization_id),
+    name: row.name,
+    organizationName: row.organization_name,
+  }));
+}
+
+/** One project's keys (active and revoked), oldest first. */
+export async function listProjectApiKeys(
+  db: Kysely<Database>,
+  projectId: string,
+  page: { offset: number; limit: number },
+) {
+  return db
+    .selectFrom("api_keys")
+    .select(["id", "start", "last_four", "created_at", "revoked_at"])
+    .where("project_id", "=", projectId)
+    .orderBy("created_at")
+    .orderBy("id")
+    .offset(page.offset)
+    .limit(page.limit)
+    .execute();
+}
+
+/** Revokes one of the project's active keys; false when the project has no such active key. */
+export async function revokeProjectApiKey(
+  db: Kysely<Database>,
+  projectId: string,
+  keyId: string,
+  revokedAt: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("api_keys")
+    .set({ revoked_at: revokedAt })
+    .where("id", "=", keyId)
+    .where("project_id", "=", projectId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }

@@ -7,6 +7,8 @@
  * - 2xx: delivered. Anything else (another status, a timeout, a refused connection, a blocked
  *   address) is a failed attempt, retried on the schedule of retry.ts until it is exhausted,
  *   then the delivery is `failed`.
+ * - A delivery that succeeds, or fails its last attempt, is counted in the project's day
+ *   (stats/store.ts), in the same transaction.
  * - An endpoint whose every attempt has failed for WEBHOOK_DISABLE_AFTER is disabled, and a
  *   `webhook_endpoint.disabled` event goes to the project's other endpoints.
  *
@@ -18,6 +20,7 @@ import type { WebhookConfig } from "../config.js";
 import type { SecretBox } from "../crypto/secrets.js";
 import type { Db } from "../db/database.js";
 import { type OutboundClient, OutboundRequestError } from "../outbound/client.js";
+import { addToDailyStats } from "../stats/store.js";
 import { type Clock, isoTimestamp, systemClock } from "../time.js";
 import type { WebhookOutbox } from "./outbox.js";
 import { nextRetryDelayMs, parseRetryAfter } from "./retry.js";
@@ -206,6 +209,9 @@ export class WebhookDispatcher {
           updated_at: nowIso,
         });
         await store.recordEndpointSuccess(trx, endpoint.id);
+        await addToDailyStats(trx, "webhook_deliveries_succeeded", [
+          { projectId: delivery.project_id, timestamp: nowIso },
+        ]);
         return;
       }
       const delay = nextRetryDelayMs(
@@ -221,6 +227,11 @@ export class WebhookDispatcher {
         updated_at: nowIso,
       });
       await store.recordEndpointFailure(trx, endpoint.id, nowIso);
+      if (delay === undefined) {
+        await addToDailyStats(trx, "webhook_deliveries_failed", [
+          { projectId: delivery.project_id, timestamp: nowIso },
+        ]);
+      }
       // The endpoint's id, not its URL: a URL may carry a token of the receiver's.
       this.options.log?.warn(
         {

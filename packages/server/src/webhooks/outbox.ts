@@ -16,7 +16,7 @@ import { randomId } from "../crypto/tokens.js";
 import type { Database } from "../db/schema.js";
 import { findProjectSettings } from "../tenancy/store.js";
 import { type Clock, isoTimestamp } from "../time.js";
-import { ALL_EVENTS, type WebhookEventType } from "./schema.js";
+import { ALL_EVENTS, type SentEventType, type WebhookEventType } from "./schema.js";
 import * as store from "./store.js";
 
 export interface OriginOwner {
@@ -86,31 +86,52 @@ export class WebhookOutbox {
       subscribes(endpoint.event_types, type),
     );
     if (!endpoints.length) return undefined;
-    const now = isoTimestamp(this.clock());
-    const id = randomId("msg_", 18);
-    await store.insertEvent(trx, {
-      id,
-      project_id: projectId,
-      type,
-      payload: JSON.stringify({ type, timestamp: now, data }),
-      created_at: now,
-    });
-    await store.insertDeliveries(
+    return writeEvent(
       trx,
-      endpoints.map((endpoint) => ({
-        project_id: projectId,
-        event_id: id,
-        endpoint_id: endpoint.id,
-        status: "pending" as const,
-        attempts: 0,
-        next_attempt_at: now,
-        locked_until: null,
-        created_at: now,
-        updated_at: now,
-      })),
+      isoTimestamp(this.clock()),
+      projectId,
+      type,
+      data,
+      endpoints.map((endpoint) => endpoint.id),
     );
-    return id;
   }
+}
+
+/**
+ * Writes one event and a pending delivery of it to each of `endpointIds` (of the project),
+ * due now. Returns the event id. Call inside the transaction of what the event describes.
+ */
+export async function writeEvent(
+  trx: Kysely<Database>,
+  now: string,
+  projectId: string,
+  type: SentEventType,
+  data: Record<string, unknown>,
+  endpointIds: readonly string[],
+): Promise<string> {
+  const id = randomId("msg_", 18);
+  await store.insertEvent(trx, {
+    id,
+    project_id: projectId,
+    type,
+    payload: JSON.stringify({ type, timestamp: now, data }),
+    created_at: now,
+  });
+  await store.insertDeliveries(
+    trx,
+    endpointIds.map((endpointId) => ({
+      project_id: projectId,
+      event_id: id,
+      endpoint_id: endpointId,
+      status: "pending" as const,
+      attempts: 0,
+      next_attempt_at: now,
+      locked_until: null,
+      created_at: now,
+      updated_at: now,
+    })),
+  );
+  return id;
 }
 
 export function subscribes(eventTypesJson: string, type: WebhookEventType): boolean {

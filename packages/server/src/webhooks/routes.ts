@@ -1,18 +1,22 @@
 /** Admin routes for webhook endpoints and their deliveries (API key auth). */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
+import { changedFields, fromAnswer, fromParam } from "../console/audit.js";
 import { principalOf } from "../http/auth.js";
-import type { RouteContext } from "../http/route-context.js";
+import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses, pageOf } from "../http/schema-types.js";
 import {
   ATTEMPTS_PAGE_SIZE,
   AttemptsQuery,
+  DELIVERIES_PAGE_SIZE,
+  DeliveriesQuery,
   DeliveryIdParams,
   EndpointIdParams,
   EndpointsQuery,
   RotateSecret,
   WebhookAttempt,
   WebhookDelivery,
+  WebhookDeliverySummary,
   WebhookEndpoint,
   WebhookEndpointChanges,
   WebhookEndpointCreate,
@@ -26,13 +30,20 @@ const VERIFY_HINT =
 
 export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox {
   const { webhooks } = context;
-  const auth = { tags: ["Webhooks"], security: [{ basic: [] }] };
+  const auth = { tags: ["Webhooks"], security: ADMIN_SECURITY };
   return async (app) => {
-    app.addHook("onRequest", context.apiKeyAuth);
+    app.addHook("onRequest", context.adminAuth);
 
     app.post(
       "/webhooks/endpoints",
       {
+        config: {
+          audit: {
+            action: "webhook_endpoint.created",
+            targetType: "webhook_endpoint",
+            targetId: fromAnswer(),
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_create_webhook_endpoint",
@@ -80,6 +91,14 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
     app.patch(
       "/webhooks/endpoints/:id",
       {
+        config: {
+          audit: {
+            action: "webhook_endpoint.updated",
+            targetType: "webhook_endpoint",
+            targetId: fromParam("id"),
+            details: changedFields,
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_update_webhook_endpoint",
@@ -97,6 +116,13 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
     app.delete(
       "/webhooks/endpoints/:id",
       {
+        config: {
+          audit: {
+            action: "webhook_endpoint.deleted",
+            targetType: "webhook_endpoint",
+            targetId: fromParam("id"),
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_delete_webhook_endpoint",
@@ -112,6 +138,13 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
     app.post(
       "/webhooks/endpoints/:id/rotate-secret",
       {
+        config: {
+          audit: {
+            action: "webhook_endpoint.secret_rotated",
+            targetType: "webhook_endpoint",
+            targetId: fromParam("id"),
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_rotate_webhook_secret",
@@ -162,6 +195,13 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
     app.post(
       "/webhooks/deliveries/:id/replay",
       {
+        config: {
+          audit: {
+            action: "webhook_delivery.replayed",
+            targetType: "webhook_delivery",
+            targetId: fromParam("id"),
+          },
+        },
         schema: {
           ...auth,
           operationId: "connect_hub_replay_webhook_delivery",
@@ -175,6 +215,52 @@ export function webhookRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
       async (request, reply) => {
         reply.code(202);
         return webhooks.replay(principalOf(request).projectId, request.params.id);
+      },
+    );
+
+    app.get(
+      "/webhooks/deliveries",
+      {
+        schema: {
+          ...auth,
+          operationId: "connect_hub_list_webhook_deliveries",
+          summary: "List the project's webhook deliveries",
+          description: `Newest first, across the project's endpoints: the event's id and type, the endpoint, the status, attempts, and the last attempt's status code, latency and error. Filters \`endpoint_id\` and \`status\`. ${PAGINATED} (default ${DELIVERIES_PAGE_SIZE}.) Finished deliveries are kept for WEBHOOK_RETENTION.`,
+          querystring: DeliveriesQuery,
+          response: { 200: Type.Array(Type.Ref(WebhookDeliverySummary)), ...ERRORS },
+        },
+      },
+      async (request) =>
+        webhooks.deliveries(
+          principalOf(request).projectId,
+          request.query,
+          pageOf(request.query, DELIVERIES_PAGE_SIZE),
+        ),
+    );
+
+    app.post(
+      "/webhooks/endpoints/:id/test",
+      {
+        config: {
+          audit: {
+            action: "webhook_endpoint.test_sent",
+            targetType: "webhook_endpoint",
+            targetId: fromParam("id"),
+          },
+        },
+        schema: {
+          ...auth,
+          operationId: "connect_hub_test_webhook_endpoint",
+          summary: "Send a test event to an endpoint",
+          description:
+            "Queues a `webhook.test` event (see `webhooks`) for this endpoint only, whatever its `events`, signed like every other; answers 202 with the delivery, whose outcome GET /webhooks/deliveries shows. 409 when the endpoint is disabled. No request body.",
+          params: EndpointIdParams,
+          response: { 202: Type.Ref(WebhookDelivery), ...errorResponses(409), ...ERRORS },
+        },
+      },
+      async (request, reply) => {
+        reply.code(202);
+        return webhooks.sendTest(principalOf(request).projectId, request.params.id);
       },
     );
   };

@@ -18,6 +18,14 @@ export const WEBHOOK_EVENT_TYPES = [
   "webhook_endpoint.disabled",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+/**
+ * Sent only by POST /webhooks/endpoints/{id}/test, to that endpoint whatever its `events`:
+ * not something to subscribe to, so it is not in WEBHOOK_EVENT_TYPES.
+ */
+export const TEST_EVENT_TYPE = "webhook.test";
+/** Every type an endpoint may receive, as the OpenAPI `webhooks` section documents them. */
+export const SENT_EVENT_TYPES = [...WEBHOOK_EVENT_TYPES, TEST_EVENT_TYPE] as const;
+export type SentEventType = (typeof SENT_EVENT_TYPES)[number];
 /** Subscribes an endpoint to every event type, including ones added later. */
 export const ALL_EVENTS = "*";
 
@@ -135,6 +143,39 @@ export const WebhookDelivery = Type.Object(
   { $id: "WebhookDelivery" },
 );
 
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
+export const DELIVERIES_PAGE_SIZE = 25;
+
+export const WebhookDeliverySummary = Type.Object(
+  {
+    id: Type.Integer(),
+    event_id: Type.String({ description: "The `webhook-id` header sent." }),
+    event_type: Type.String(),
+    endpoint_id: Type.String(),
+    status: StringEnum(DELIVERY_STATUSES, {
+      description: "`failed`: every attempt of the retry schedule failed.",
+    }),
+    attempts: Type.Integer({ description: "Attempts since the delivery was created or last replayed." }),
+    last_status_code: Nullable(
+      Type.Integer({ description: "The endpoint's status at the last attempt; null when no answer came." }),
+    ),
+    last_latency_ms: Nullable(Type.Integer()),
+    last_error: Nullable(Type.String()),
+    last_attempt_at: Nullable(Timestamp),
+    next_attempt_at: Timestamp,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: "WebhookDeliverySummary", description: "A delivery with the outcome of its last attempt." },
+);
+
+export const DeliveriesQuery = Type.Object({
+  endpoint_id: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  status: Type.Optional(StringEnum(DELIVERY_STATUSES)),
+  ...PageQuery(DELIVERIES_PAGE_SIZE).properties,
+});
+export type DeliveriesQuery = Static<typeof DeliveriesQuery>;
+
 export const EndpointIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 export const DeliveryIdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 export const ATTEMPTS_PAGE_SIZE = 50;
@@ -152,6 +193,7 @@ export const WEBHOOK_SHARED_SCHEMAS = [
   WebhookEndpointWithSecret,
   WebhookAttempt,
   WebhookDelivery,
+  WebhookDeliverySummary,
 ];
 
 const OriginOwner = Type.Object(
@@ -164,7 +206,7 @@ function inline(schema: TSchema): TSchema {
   return rest as TSchema;
 }
 
-function envelope(type: WebhookEventType, data: TSchema) {
+function envelope(type: SentEventType, data: TSchema) {
   return Type.Object({
     type: Type.Literal(type),
     timestamp: Timestamp,
@@ -172,7 +214,7 @@ function envelope(type: WebhookEventType, data: TSchema) {
   });
 }
 
-const EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
+const EVENT_DESCRIPTIONS: Record<SentEventType, string> = {
   "account.created": "A connect session linked a new account.",
   "account.updated":
     "An account changed: re-authorized through a connect session, or changed with PATCH /accounts/{id}.",
@@ -184,12 +226,12 @@ const EVENT_DESCRIPTIONS: Record<WebhookEventType, string> = {
   "connect_session.expired": "A connect session expired without connecting an account.",
   "webhook_endpoint.disabled":
     "Another endpoint of the project was disabled because every attempt to it failed for WEBHOOK_DISABLE_AFTER.",
+  "webhook.test":
+    "A test event, sent to one endpoint only when asked with POST /webhooks/endpoints/{id}/test (whatever the endpoint's `events`), signed like every other: answer 2xx to show the endpoint works.",
 };
 
 /** The event payloads, by type. */
-export function webhookEventSchemas(
-  organizationIdType: OrganizationIdType,
-): Record<WebhookEventType, TSchema> {
+export function webhookEventSchemas(organizationIdType: OrganizationIdType): Record<SentEventType, TSchema> {
   const account = Type.Object({ account: inline(LinkedAccount), origin_owner: OriginOwner });
   const session = Type.Object({
     connect_session: inline(connectSessionSchemas(organizationIdType).ConnectSession),
@@ -204,6 +246,10 @@ export function webhookEventSchemas(
     "connect_session.completed": envelope("connect_session.completed", session),
     "connect_session.expired": envelope("connect_session.expired", session),
     "webhook_endpoint.disabled": envelope("webhook_endpoint.disabled", endpoint),
+    "webhook.test": envelope(
+      "webhook.test",
+      Type.Object({ endpoint: inline(WebhookEndpoint), message: Type.String() }),
+    ),
   };
 }
 
@@ -220,7 +266,7 @@ const SIGNATURE_HEADERS = [
 export function openApiWebhooks(organizationIdType: OrganizationIdType): Record<string, unknown> {
   const schemas = webhookEventSchemas(organizationIdType);
   return Object.fromEntries(
-    WEBHOOK_EVENT_TYPES.map((type) => [
+    SENT_EVENT_TYPES.map((type) => [
       type,
       {
         post: {

@@ -13,10 +13,13 @@ import { ApiError } from "../http/errors.js";
 import type { Page } from "../http/schema-types.js";
 import { hostAndPort, isPublicAddress } from "../outbound/client.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
+import { writeEvent } from "./outbox.js";
 import {
   ALL_EVENTS,
   ATTEMPTS_PAGE_SIZE,
   DEFAULT_ROTATION_OVERLAP_SECONDS,
+  type DeliveriesQuery,
+  TEST_EVENT_TYPE,
   WEBHOOK_EVENT_TYPES,
   type WebhookEndpointChanges,
   type WebhookEndpointCreate,
@@ -52,6 +55,22 @@ export interface WebhookAttemptView {
   latency_ms: number;
   succeeded: boolean;
   error: string | null;
+}
+
+export interface WebhookDeliverySummaryView {
+  id: number;
+  event_id: string;
+  event_type: string;
+  endpoint_id: string;
+  status: store.WebhookDeliveryRow["status"];
+  attempts: number;
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  last_attempt_at: string | null;
+  next_attempt_at: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export const secretContext = (endpointId: string) => `webhook_endpoint:${endpointId}:signing_secret`;
@@ -226,6 +245,63 @@ export class WebhookService {
       }
       await store.replayDelivery(trx, projectId, deliveryId, this.now());
       return (await store.findDelivery(trx, projectId, deliveryId)) as store.WebhookDeliveryRow;
+    });
+  }
+
+  /** The project's deliveries, newest first, with the outcome of each one's last attempt. */
+  async deliveries(
+    projectId: string,
+    query: DeliveriesQuery,
+    page: Page,
+  ): Promise<WebhookDeliverySummaryView[]> {
+    const rows = await store.listDeliveries(
+      this.db,
+      projectId,
+      { endpointId: query.endpoint_id, status: query.status },
+      page,
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      event_id: row.event_id,
+      event_type: row.event_type,
+      endpoint_id: row.endpoint_id,
+      status: row.status,
+      attempts: row.attempts,
+      last_status_code: row.last_status_code,
+      last_latency_ms: row.last_latency_ms,
+      last_error: row.last_error,
+      last_attempt_at: row.last_attempt_at,
+      next_attempt_at: row.next_attempt_at,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    }));
+  }
+
+  /**
+   * Queues a `webhook.test` event for this endpoint only (whatever its `events`), delivered and
+   * signed like every other. 409 when the endpoint is disabled: the dispatcher would not send it.
+   */
+  async sendTest(projectId: string, endpointId: string): Promise<store.WebhookDeliveryRow> {
+    return this.db.transaction().execute(async (trx) => {
+      const endpoint = await this.findOrThrow(trx, projectId, endpointId);
+      if (endpoint.enabled !== 1) {
+        throw new ApiError(409, `Endpoint ${endpoint.id} is disabled: enable it first (PATCH enabled: true)`);
+      }
+      const now = this.clock();
+      const eventId = await writeEvent(
+        trx,
+        isoTimestamp(now),
+        projectId,
+        TEST_EVENT_TYPE,
+        {
+          endpoint: endpointView(endpoint, now),
+          message: "A test event from Connect Hub: answer 2xx to show this endpoint works.",
+        },
+        [endpoint.id],
+      );
+      const delivery = await store.findDeliveryOfEvent(trx, projectId, eventId, endpoint.id);
+      if (!delivery) throw new Error("the test delivery was not written");
+      return delivery;
     });
   }
 

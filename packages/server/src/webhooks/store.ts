@@ -412,3 +412,74 @@ export async function deleteOldWebhookRows(
     Number(events.numDeletedRows),
   );
 }
+
+export type WebhookDeliverySummaryRow = WebhookDeliveryRow & {
+  event_type: string;
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  last_attempt_at: string | null;
+};
+
+/** The project's deliveries, newest first, each with its event's type and its last attempt. */
+export async function listDeliveries(
+  db: Kysely<Database>,
+  projectId: string,
+  filters: { endpointId?: string | undefined; status?: WebhookDeliveryRow["status"] | undefined },
+  page: { offset: number; limit: number },
+): Promise<WebhookDeliverySummaryRow[]> {
+  let query = db
+    .selectFrom("webhook_deliveries")
+    .innerJoin("webhook_events", "webhook_events.id", "webhook_deliveries.event_id")
+    .leftJoin("webhook_attempts", (join) =>
+      join.on((eb) =>
+        eb(
+          "webhook_attempts.id",
+          "=",
+          eb
+            .selectFrom("webhook_attempts as latest")
+            .select((sub) => sub.fn.max("latest.id").as("id"))
+            .whereRef("latest.delivery_id", "=", "webhook_deliveries.id"),
+        ),
+      ),
+    )
+    .selectAll("webhook_deliveries")
+    .select([
+      "webhook_events.type as event_type",
+      "webhook_attempts.status_code as last_status_code",
+      "webhook_attempts.latency_ms as last_latency_ms",
+      "webhook_attempts.error as last_error",
+      "webhook_attempts.attempted_at as last_attempt_at",
+    ])
+    .where("webhook_deliveries.project_id", "=", projectId);
+  if (filters.endpointId !== undefined)
+    query = query.where("webhook_deliveries.endpoint_id", "=", filters.endpointId);
+  if (filters.status !== undefined) query = query.where("webhook_deliveries.status", "=", filters.status);
+  const rows = await query
+    .orderBy("webhook_deliveries.id", "desc")
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return rows.map((row) => ({
+    ...row,
+    id: Number(row.id),
+    last_status_code: row.last_status_code === null ? null : Number(row.last_status_code),
+    last_latency_ms: row.last_latency_ms === null ? null : Number(row.last_latency_ms),
+  }));
+}
+
+export async function findDeliveryOfEvent(
+  db: Kysely<Database>,
+  projectId: string,
+  eventId: string,
+  endpointId: string,
+): Promise<WebhookDeliveryRow | undefined> {
+  const row = await db
+    .selectFrom("webhook_deliveries")
+    .selectAll()
+    .where("project_id", "=", projectId)
+    .where("event_id", "=", eventId)
+    .where("endpoint_id", "=", endpointId)
+    .executeTakeFirst();
+  return row ? { ...row, id: Number(row.id) } : undefined;
+}

@@ -11,6 +11,8 @@ import { webhooks } from "./2026-11-27-0001-webhooks.js";
 import { connectionAttempts } from "./2026-12-01-0001-connection-attempts.js";
 import { integrationVerification } from "./2026-12-01-0001-integration-verification.js";
 import { projectTheme } from "./2026-12-01-0002-project-theme.js";
+import { console as consoleTables } from "./2026-12-02-0001-console.js";
+import { consoleData } from "./2026-12-02-0002-console-data.js";
 
 export function migrationProvider(dialect: DialectName): MigrationProvider {
   return {
@@ -23,6 +25,8 @@ export function migrationProvider(dialect: DialectName): MigrationProvider {
         "2026-12-01-0001-connection-attempts": connectionAttempts,
         "2026-12-01-0001-integration-verification": integrationVerification,
         "2026-12-01-0002-project-theme": projectTheme,
+        "2026-12-02-0001-console": consoleTables,
+        "2026-12-02-0002-console-data": consoleData(dialect),
       };
     },
   };

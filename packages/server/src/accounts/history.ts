@@ -1,0 +1,105 @@
+/**
+ * An account's history: one row per change (created, re-authorized, refreshed, a failed
+ * refresh, a verification, an update), each with the status before and after and the reason.
+ * Every row is written in the transaction of the change it describes, so the history never
+ * tells of a change that rolled back, nor misses one that committed.
+ */
+import type { Kysely, Selectable } from "kysely";
+import type { AccountEventTable, Database, LinkedAccountStatus } from "../db/schema.js";
+import type { Page } from "../http/schema-types.js";
+
+export const ACCOUNT_EVENT_TYPES = [
+  "created",
+  "reauthorized",
+  "refreshed",
+  "refresh_failed",
+  "verified",
+  "verification_failed",
+  "updated",
+] as const;
+export type AccountEventType = (typeof ACCOUNT_EVENT_TYPES)[number];
+
+export type AccountEventRow = Selectable<AccountEventTable>;
+
+export interface NewAccountEvent {
+  projectId: string;
+  accountId: string;
+  type: AccountEventType;
+  occurredAt: string;
+  statusBefore: LinkedAccountStatus | null;
+  statusAfter: LinkedAccountStatus;
+  reason?: { code: string; description: string } | undefined;
+  /** Small and never secret: names of changed fields, not their values. */
+  details?: Record<string, unknown> | undefined;
+}
+
+export interface AccountEventView {
+  id: number;
+  type: AccountEventType;
+  occurred_at: string;
+  status_before: LinkedAccountStatus | null;
+  status_after: LinkedAccountStatus;
+  reason: { code: string | null; description: string | null } | null;
+  details: Record<string, unknown> | null;
+}
+
+/** Call inside the transaction of the change the event describes. */
+export async function recordAccountHistory(trx: Kysely<Database>, event: NewAccountEvent): Promise<void> {
+  await trx
+    .insertInto("account_events")
+    .values({
+      project_id: event.projectId,
+      account_id: event.accountId,
+      type: event.type,
+      occurred_at: event.occurredAt,
+      status_before: event.statusBefore,
+      status_after: event.statusAfter,
+      reason_code: event.reason?.code ?? null,
+      reason_description: event.reason?.description ?? null,
+      details: event.details ? JSON.stringify(event.details) : null,
+    })
+    .execute();
+}
+
+/** The account's events, newest first. */
+export async function listAccountHistory(
+  db: Kysely<Database>,
+  projectId: string,
+  accountId: string,
+  page: Page,
+): Promise<AccountEventView[]> {
+  const rows = await db
+    .selectFrom("account_events")
+    .selectAll()
+    .where("project_id", "=", projectId)
+    .where("account_id", "=", accountId)
+    .orderBy("id", "desc")
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  return rows.map((row) => ({
+    id: Number(row.id),
+    type: row.type as AccountEventType,
+    occurred_at: row.occurred_at,
+    status_before: row.status_before,
+    status_after: row.status_after,
+    reason:
+      row.reason_code === null && row.reason_description === null
+        ? null
+        : { code: row.reason_code, description: row.reason_description },
+    details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
+  }));
+}
+
+/** Deletes an account's history with the account (call in the deletion's transaction). */
+export async function deleteAccountHistory(
+  trx: Kysely<Database>,
+  projectId: string,
+  accountId: string,
+): Promise<void> {
+  await trx
+    .deleteFrom("account_events")
+    .where("project_id", "=", projectId)
+    .where("account_id", "=", accountId)
+    .execute();
+}
