@@ -78,10 +78,13 @@ export function requireAdmin(options: AdminAuthOptions): onRequestAsyncHookHandl
 
     const token = readCookie(request.headers.cookie, cookieName);
     if (!token) {
+      // A browser's fetch (the console's) must not get a Basic challenge: it would open the login prompt.
+      const fromScript =
+        request.headers["sec-fetch-mode"] === "cors" || request.headers["sec-fetch-mode"] === "same-origin";
       throw new ApiError(
         401,
         "Unauthorized: send your API key as the username of HTTP Basic authentication",
-        { headers: { "www-authenticate": 'Basic realm="connect-hub"' } },
+        fromScript ? {} : { headers: { "www-authenticate": 'Basic realm="connect-hub"' } },
       );
     }
     const session = await consoleSessions.authenticate(token);

@@ -1,0 +1,291 @@
+/**
+ * The operator console in Chromium, signed in as an admin through a CLI link: every page
+ * against a real server (SQLite, the sandbox providers, a loopback webhook receiver), with no
+ * CSP violation, and screenshots of each page (laptop and phone, light and dark) under
+ * test-artifacts/console/.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Sweeper } from "../../src/maintenance/sweeper.js";
+import { WebhookOutbox } from "../../src/webhooks/outbox.js";
+import { adminRequest, connectApiKeyAccount, createSession } from "../support/hub.js";
+import { basicAuth, freePort, startTestServer, type TestServer } from "../support/server.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
+import { chromiumAvailable, launchChromium } from "./browser.js";
+import {
+  consoleLink,
+  consoleScreenshot,
+  PHONE,
+  type WatchedPage,
+  waitForShell,
+  watchedPage,
+} from "./console-support.js";
+
+const PROJECT = "console-e2e";
+let hub: TestServer;
+let apiKey: string;
+let receiver: WebhookReceiver;
+let browser: Browser;
+let admin: WatchedPage;
+let page: Page;
+const api = (method: string, path: string, body?: unknown) => adminRequest(hub, apiKey, method, path, body);
+const consoleUrl = (path: string) => `${hub.url}/console${path}`;
+
+/** Connects a sandbox API-key account for an owner; returns its id. */
+const connectSandbox = (ownerId: string, ownerName: string) =>
+  connectApiKeyAccount(
+    hub,
+    apiKey,
+    { origin_owner_id: ownerId, origin_owner_name: ownerName, provider: "sandbox-api-key" },
+    "sandbox-api-key",
+    { api_key: "sandbox-key-good" },
+  );
+
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  const port = await freePort();
+  hub = await startTestServer({
+    port,
+    env: {
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      SANDBOX_PROVIDERS: "true",
+      RATE_LIMIT_PER_MINUTE: "100000",
+      WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port}`,
+      WEBHOOK_POLL_INTERVAL: "50ms",
+      API_KEY_CACHE_SECONDS: "0",
+    },
+  });
+  apiKey = await hub.createApiKey(PROJECT);
+  await api("POST", "/webhooks/endpoints", { url: receiver.url });
+  if (!chromiumAvailable) return;
+  browser = await launchChromium();
+  admin = await watchedPage(browser);
+  page = admin.page;
+  await admin.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: hub.url });
+  await page.goto(await consoleLink(hub, ["--project", PROJECT, "--role", "admin"]));
+  await waitForShell(page);
+});
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+  await receiver?.stop();
+});
+
+describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
+  it("signs in through a CLI link into the project's overview", async () => {
+    expect(new URL(page.url()).pathname).toBe("/console/");
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    expect(await admin.problems()).toEqual([]);
+  });
+
+  it("finds an account by its owner, and shows an account in error with its reason", async () => {
+    const wanted = await connectSandbox("owner-find-me", "Findable Ltd");
+    await connectSandbox("owner-other", "Other Inc");
+    await page.goto(consoleUrl("/accounts"));
+    await page.getByLabel("Owner id, owner name or label").fill("find-me");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForURL(/search=find-me/);
+    await page.getByRole("link", { name: "Findable Ltd" }).waitFor();
+    expect(await page.getByRole("link", { name: "Other Inc" }).count()).toBe(0);
+    await consoleScreenshot(page, "accounts-laptop");
+
+    // The provider stops accepting the stored key: verify puts the account in error.
+    await api("PATCH", `/accounts/${wanted}`, { credentials: { api_key: "sandbox-key-revoked" } });
+    await page.getByRole("link", { name: "Findable Ltd" }).click();
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.getByText(/Verification: refused/).waitFor();
+    await page.getByTestId("status-reasons").getByText("verification_failed").waitFor();
+    await page.getByRole("cell", { name: "verification_failed" }).first().waitFor();
+    await consoleScreenshot(page, "account-detail-laptop");
+    const account = await api("GET", `/accounts/${wanted}`);
+    expect(account.body.status).toBe("error");
+    expect(await admin.problems()).toEqual([]);
+  });
+
+  it("shows the funnel of sessions created, completed and expired by the tests", async () => {
+    const before = (await api("GET", "/stats/overview")).body as unknown as {
+      buckets: {
+        sessions_created: number;
+        sessions_completed: number;
+        sessions_expired_unconnected: number;
+      }[];
+    };
+    const sum = (key: "sessions_created" | "sessions_completed" | "sessions_expired_unconnected") =>
+      before.buckets.reduce((total, bucket) => total + bucket[key], 0);
+    await createSession(hub, apiKey, { origin_owner_id: "owner-abandons", expires_in: 60 });
+    await connectSandbox("owner-completes", "Completes Co");
+    // The sweeper, an hour later, marks the abandoned session expired (and counts it).
+    const later = () => new Date(Date.now() + 3_600_000);
+    await new Sweeper(hub.db, hub.config.sweeper, {
+      clock: later,
+      events: new WebhookOutbox(later, hub.config.organizationIdType),
+    }).sweepOnce();
+    await page.goto(consoleUrl("/"));
+    const step = (name: string) => page.getByTestId(name).locator(".funnel-value");
+    await expect.poll(() => step("funnel-created").textContent()).toBe(String(sum("sessions_created") + 2));
+    expect(await step("funnel-completed").textContent()).toBe(String(sum("sessions_completed") + 1));
+    expect(await step("funnel-expired-unconnected").textContent()).toBe(
+      String(sum("sessions_expired_unconnected") + 1),
+    );
+    expect(await page.getByTestId("accounts-in-error").textContent()).toBe("1");
+    await page.locator(".chart canvas").first().waitFor();
+    await consoleScreenshot(page, "overview-laptop-light");
+    await page.getByText("By week").first().click();
+    await page.waitForURL(/interval=week/);
+    await page.locator(".chart canvas").first().waitFor();
+    expect(await admin.problems()).toEqual([]);
+  });
+
+  it("creates a connect session and copies its auth link", async () => {
+    await page.goto(consoleUrl("/connect-sessions"));
+    await page.getByLabel("Owner id").first().fill("owner-from-console");
+    await page.getByLabel("Owner name").fill("Console Customer");
+    await page.getByRole("button", { name: "Create" }).click();
+    const created = page.getByTestId("created-session");
+    await created.waitFor();
+    const link = (await created.getByLabel("Auth link").textContent()) ?? "";
+    expect(link).toMatch(new RegExp(`^${hub.url}/connect\\?token=chs_`));
+    await created.getByRole("button", { name: "Copy" }).click();
+    await created.getByRole("button", { name: "Copied" }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
+    await page.getByRole("rowheader", { name: /Console Customer/ }).waitFor();
+    await consoleScreenshot(page, "connect-sessions-laptop");
+    expect(await admin.problems()).toEqual([]);
+  });
+
+  it("enables an integration from the catalog, and changes the project's settings", async () => {
+    await page.goto(consoleUrl("/integrations"));
+    await page.getByLabel("Provider name or category").fill("bamboo");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForURL(/search=bamboo/);
+    await page.getByRole("switch", { name: "Enable BambooHR" }).click();
+    await expect.poll(async () => (await api("GET", "/integrations/bamboohr")).body.enabled).toBe(true);
+    await expect
+      .poll(() => page.getByRole("switch", { name: "Enable BambooHR" }).getAttribute("aria-checked"))
+      .toBe("true");
+    await page.getByLabel(/Allowed origins/).fill("https://app.example.com");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await page.getByText("Saved.").waitFor();
+    expect((await api("GET", "/project")).body.allowed_origins).toEqual(["https://app.example.com"]);
+    await consoleScreenshot(page, "integrations-laptop");
+    expect(await admin.problems()).toEqual([]);
+  });
+
+  it("creates an API key shown once, and revokes it: the revoked key then gets 401", async () => {
+    await page.goto(consoleUrl("/api-keys"));
+    await page.getByRole("button", { name: "Create key" }).click();
+    const shown = page.getByTestId("new-key");
+    const key = (await shown.getByLabel("New API key").textContent()) ?? "";
+    expect(key).toMatch(/^chk_/);
+    const withKey = () => fetch(`${hub.url}/project`, { headers: { authorization: basicAuth(key) } });
+    expect((await withKey()).status).toBe(200);
+    await consoleScreenshot(page, "api-keys-laptop");
+    await page.getByRole("button", { name: "Hide the key" }).click();
+    expect(await page.content()).not.toContain(key);
+
+    const row = page
+      .locator("tr", { hasText: key.slice(-4) })
+      .filter({ has: page.getByRole("button", { name: "Revoke" }) });
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await page.locator("dialog[open]").getByRole("button", { name: "Revoke" }).click();
+    await row.getByText(/revoked/).waitFor();
+    expect((await withKey()).status).toBe(401);
+    expect(await admin.problems()).toEqual([]);
+  });
+
+  it("lists webhook deliveries and replays one to the loopback receiver", async () => {
+    await receiver.waitFor((received) =>
+      received.some((delivery) => delivery.event.type === "account.created"),
+    );
+    await page.goto(consoleUrl("/webhooks"));
+    const succeeded = page
+      .locator("tr[data-delivery-id]", { hasText: "account.created" })
+      .filter({ hasText: "succeeded" });
+    await expect.poll(() => succeeded.count()).toBeGreaterThan(0);
+    const row = succeeded.first();
+    const eventId = (await row.locator("td, th").first().locator("div").textContent()) ?? "";
+    const before = receiver.received.filter((delivery) => delivery.id === eventId).length;
+    await row.getByRole("button", { name: "Replay" }).click();
+    await page.getByText(/queued again/).waitFor();
+    await receiver.waitFor(
+      (received) => received.filter((delivery) => delivery.id === eventId).length > before,
+    );
+
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await receiver.waitFor((received) => received.some((delivery) => delivery.event.type === "webhook.test"));
+    await consoleScreenshot(page, "webhooks-laptop");
+    expect(await admin.problems()).toEqual([]);
+  });
+
+  it("records each change in the audit log, with the operator as the actor", async () => {
+    await page.goto(consoleUrl("/audit"));
+    for (const action of [
+      "integration.updated",
+      "api_key.created",
+      "api_key.revoked",
+      "webhook_delivery.replayed",
+    ]) {
+      await page.locator(`tr[data-action="${action}"]`).first().waitFor();
+    }
+    await page.locator('tr[data-action="api_key.created"]', { hasText: "console" }).first().waitFor();
+    await consoleScreenshot(page, "audit-laptop");
+    expect(await admin.problems()).toEqual([]);
+  });
+
+  it("lists the console sessions and revokes another operator's session at once", async () => {
+    const other = await watchedPage(browser);
+    await other.page.goto(await consoleLink(hub, ["--project", PROJECT]));
+    await waitForShell(other.page);
+    await page.goto(consoleUrl("/console-sessions"));
+    const rows = page.locator("tr[data-session-id]");
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(2);
+    await consoleScreenshot(page, "console-sessions-laptop");
+    const otherRow = rows.filter({ hasNotText: "you" }).first();
+    await otherRow.getByRole("button", { name: "Revoke" }).click();
+    await page.locator("dialog[open]").getByRole("button", { name: "Revoke" }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    const answer = await other.page.evaluate(async () => (await fetch("/console/session")).status);
+    expect(answer).toBe(401);
+    await other.context.close();
+    expect(await admin.problems()).toEqual([]);
+  });
+
+  it("works at a phone's width (navigation behind the menu) and in dark mode", async () => {
+    const link = await consoleLink(hub, ["--project", PROJECT]);
+    const phone = await watchedPage(browser, { viewport: PHONE, colorScheme: "dark" });
+    await phone.page.goto(link);
+    await waitForShell(phone.page);
+    await phone.page.locator(".chart canvas").first().waitFor();
+    await consoleScreenshot(phone.page, "overview-phone-dark");
+    expect(await phone.page.getByRole("link", { name: "Accounts" }).isVisible()).toBe(false);
+    await phone.page.getByRole("button", { name: "Menu" }).click();
+    await consoleScreenshot(phone.page, "navigation-phone-dark");
+    await phone.page.getByRole("link", { name: "Accounts" }).click();
+    await phone.page.getByRole("heading", { name: "Accounts" }).waitFor();
+    await consoleScreenshot(phone.page, "accounts-phone-dark");
+    for (const [path, name] of [
+      ["/webhooks", "webhooks"],
+      ["/integrations", "integrations"],
+      ["/audit", "audit"],
+    ] as const) {
+      await phone.page.goto(consoleUrl(path));
+      await phone.page.getByRole("heading", { level: 1 }).waitFor();
+      await consoleScreenshot(phone.page, `${name}-phone-dark`);
+    }
+    // The toggle switches to light whatever the system prefers, and keeps the choice.
+    await phone.page.getByRole("button", { name: "Use light theme" }).click();
+    await phone.page.goto(consoleUrl("/"));
+    await phone.page.getByRole("button", { name: "Use dark theme" }).waitFor();
+    await phone.page.locator(".chart canvas").first().waitFor();
+    await consoleScreenshot(phone.page, "overview-phone-light");
+    expect(await phone.problems()).toEqual([]);
+    await phone.context.close();
+
+    const dark = await watchedPage(browser, { colorScheme: "dark" });
+    await dark.page.goto(await consoleLink(hub, ["--project", PROJECT]));
+    await dark.page.locator(".chart canvas").first().waitFor();
+    await consoleScreenshot(dark.page, "overview-laptop-dark");
+    expect(await dark.problems()).toEqual([]);
+    await dark.context.close();
+  });
+});
