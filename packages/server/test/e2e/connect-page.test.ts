@@ -101,8 +101,15 @@ describe.skipIf(!chromiumAvailable)("the connect page", () => {
       origin_owner_id: "browser-1",
       origin_owner_name: "Browser One",
     });
+    const loaded: string[] = [];
+    const recordRequest = (request: { url(): string }) => loaded.push(new URL(request.url()).pathname);
+    page.on("request", recordRequest);
     await page.goto(session.auth_link_url);
     await page.getByRole("heading", { name: "Connect your account" }).waitFor();
+    page.off("request", recordRequest);
+    // The page stays small: nothing of the operator console's bundle is loaded here.
+    expect(loaded.filter((pathname) => pathname.startsWith("/console"))).toEqual([]);
+    expect(loaded.some((pathname) => pathname.startsWith("/connect/assets/"))).toBe(true);
     expect(page.url()).not.toContain("token=");
     // The address keeps an opaque page reference, never the session's sequential id.
     expect(page.url()).toMatch(new RegExp(`^${hub.config.publicUrl}/connect\\?session=v1\\.`));
