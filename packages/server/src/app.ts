@@ -329,6 +329,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log: app.log,
     events,
     webhookRetentionSeconds: Math.round(config.webhooks.retentionMs / 1000),
+    auditRetentionSeconds: Math.round(config.console.auditRetentionMs / 1000),
   });
   app.addHook("onReady", async () => sweeper.start());
   app.addHook("onClose", () => sweeper.stop());
