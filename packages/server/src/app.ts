@@ -51,6 +51,7 @@ import { newRequestId, REQUEST_ID_HEADER, requestIdGenerator } from "./http/requ
 import { ErrorResponse } from "./http/schema-types.js";
 import { apiSecurityHeaders, registerSecurityHeaders } from "./http/security-headers.js";
 import { sharedSerializerFactory } from "./http/serialization.js";
+import { countFailedConnectTokens } from "./http/token-failures.js";
 import { validatorCompiler } from "./http/validation.js";
 import { hubRoutes } from "./hub/routes.js";
 import { HubService } from "./hub/service.js";
@@ -169,6 +170,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     redisUrl: config.redisUrl,
   });
   const authFailures = new AuthFailureLimiter(config.authFailuresPerMinute, clock, redis);
+  countFailedConnectTokens(app, authFailures);
 
   await app.register(swagger, {
     openapi: {
