@@ -35,7 +35,15 @@ import { embedRoutes } from "./embed/routes.js";
 import { EmbedService } from "./embed/service.js";
 import { requireAdmin } from "./http/admin-auth.js";
 import { AuthFailureLimiter } from "./http/auth-failures.js";
-import { ApiError, errorBody, errorHandler, sendError, toApiError } from "./http/errors.js";
+import {
+  ApiError,
+  errorBody,
+  errorHandler,
+  refuseWhileClosing,
+  sendError,
+  toApiError,
+  useErrorClock,
+} from "./http/errors.js";
 import { guardedJsonParser, rejectNulInUrl } from "./http/input-guards.js";
 import { logDestination, loggerOptions, OneLinePerRequest } from "./http/logging.js";
 import { registerRateLimit } from "./http/rate-limit.js";
@@ -43,6 +51,7 @@ import { newRequestId, REQUEST_ID_HEADER, requestIdGenerator } from "./http/requ
 import { ErrorResponse } from "./http/schema-types.js";
 import { apiSecurityHeaders, registerSecurityHeaders } from "./http/security-headers.js";
 import { sharedSerializerFactory } from "./http/serialization.js";
+import { countFailedConnectTokens } from "./http/token-failures.js";
 import { validatorCompiler } from "./http/validation.js";
 import { hubRoutes } from "./hub/routes.js";
 import { HubService } from "./hub/service.js";
@@ -104,7 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: loggerOptions(config.logLevel, options.logStream ?? (await logDestination(config.logFormat))),
     bodyLimit: config.bodyLimitBytes,
     serverFactory: serverWithRequestTimeout(config.requestTimeoutSeconds),
-    clientErrorHandler: clientErrorAnswerer(apiSecurityHeaders({ https })),
+    clientErrorHandler: clientErrorAnswerer(apiSecurityHeaders({ https }), clock),
     genReqId: requestIdGenerator(config.trustProxy),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A malformed percent-escape or an over-long parameter, refused by the router itself.
@@ -116,7 +125,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     logController: new OneLinePerRequest(),
     schemaController: { compilersFactory: { buildSerializer: sharedSerializerFactory() } },
-    return503OnClosing: true,
+    // Requests that arrive while closing get our 503 envelope (refuseWhileClosing), not Fastify's.
+    return503OnClosing: false,
     // A hop count trusts that many proxies nearest to the server (as Express does).
     trustProxy:
       typeof config.trustProxy === "number"
@@ -131,6 +141,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const parseJson = guardedJsonParser(app.getDefaultJsonParser("error", "error"));
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser("application/json", { parseAs: "string" }, parseJson);
+  useErrorClock(app, clock);
+  refuseWhileClosing(app);
   app.addHook("onRequest", rejectNulInUrl);
   app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(errorHandler(config.bodyLimitBytes));
@@ -158,6 +170,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     redisUrl: config.redisUrl,
   });
   const authFailures = new AuthFailureLimiter(config.authFailuresPerMinute, clock, redis);
+  countFailedConnectTokens(app, authFailures);
 
   await app.register(swagger, {
     openapi: {
@@ -231,6 +244,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const tokens = new OAuthTokenClient(outbound, clock);
   const checker = new ConnectionChecker(outbound, {
     allowLoopbackUrls: config.outbound.allowPrivateNetworks,
+    clock,
   });
 
   const integrations = new IntegrationService(db.kysely, catalog, secrets, clock);
@@ -290,6 +304,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     proxy: new ProxyService(db.kysely, accounts, credentials, catalog, outbound, metrics, {
       allowLoopbackUrls: config.outbound.allowPrivateNetworks,
       timeoutMs: config.outbound.timeoutMs,
+      clock,
     }),
     consoleSessions,
     audit,
@@ -329,6 +344,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log: app.log,
     events,
     webhookRetentionSeconds: Math.round(config.webhooks.retentionMs / 1000),
+    auditRetentionSeconds: Math.round(config.console.auditRetentionMs / 1000),
   });
   app.addHook("onReady", async () => sweeper.start());
   app.addHook("onClose", () => sweeper.stop());
@@ -360,14 +376,20 @@ function serverWithRequestTimeout(timeoutSeconds: number) {
 }
 
 /** Errors Node raises before a request reaches Fastify, in the same envelope and headers as all others. */
-function clientErrorAnswerer(securityHeaders: Record<string, string>) {
+function clientErrorAnswerer(securityHeaders: Record<string, string>, clock: Clock) {
   const headerLines = Object.entries(securityHeaders)
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join("");
-  return (error: Error & { code?: string }, socket: Duplex) => answerClientError(error, socket, headerLines);
+  return (error: Error & { code?: string }, socket: Duplex) =>
+    answerClientError(error, socket, headerLines, clock());
 }
 
-function answerClientError(error: Error & { code?: string }, socket: Duplex, headerLines: string): void {
+function answerClientError(
+  error: Error & { code?: string },
+  socket: Duplex,
+  headerLines: string,
+  now: Date,
+): void {
   if (!socket.writable) return;
   const requestId = newRequestId();
   const timedOut = error.code === "ERR_HTTP_REQUEST_TIMEOUT";
@@ -378,7 +400,7 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex, hea
     : tooLarge
       ? "Request headers are too large"
       : "Malformed HTTP request";
-  const body = JSON.stringify(errorBody(status, message, { requestId }));
+  const body = JSON.stringify(errorBody(status, message, { requestId, now }));
   const reason = timedOut ? "Request Timeout" : tooLarge ? "Request Header Fields Too Large" : "Bad Request";
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${requestId}\r\n${headerLines}${timedOut ? "Retry-After: 1\r\n" : ""}Connection: close\r\n\r\n${body}`,

@@ -192,6 +192,11 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
     default: "Sign in with single sign-on",
     description: "the label of the console's OpenID Connect sign-in button",
   },
+  {
+    name: "AUDIT_RETENTION",
+    default: "365d",
+    description: "audit events and account history are deleted this long after they happened",
+  },
 ];
 
 /** The variables as help text: one per line, name, default, meaning. */

@@ -65,6 +65,8 @@ export interface ConsoleConfig {
   readonly assetsDir: string | undefined;
   /** OpenID Connect sign-in; undefined when CONSOLE_OIDC_ISSUER is unset. */
   readonly oidc: ConsoleOidcConfig | undefined;
+  /** AUDIT_RETENTION: how long audit events and account history are kept. */
+  readonly auditRetentionMs: number;
 }
 
 export interface ConsoleOidcConfig {
@@ -219,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
   const consoleSettings = Object.freeze({
     assetsDir: consoleAssetsDir ? path.resolve(consoleAssetsDir) : undefined,
     oidc: parseConsoleOidc(env),
+    auditRetentionMs: durationSetting(env, "AUDIT_RETENTION", "365d", 60_000, 10 * 365 * DAY_MS),
   });
   return Object.freeze({
     port,

@@ -75,3 +75,35 @@ describe("connect-hub console link", () => {
     expect(badRole.stderr).toContain("admin or viewer");
   });
 });
+
+describe("CLI changes in the audit log", () => {
+  it("keys create, rotate and revoke each record an event with actor type cli", async () => {
+    const created = await cli(env, "keys", "create", "--project", "audited");
+    expect(created.code).toBe(0);
+    const keys = JSON.parse((await cli(env, "keys", "list", "--json")).stdout) as Array<{
+      id: string;
+      project: string;
+      project_id: string;
+    }>;
+    const key = keys.find((k) => k.project === "audited");
+    if (!key) throw new Error("no key for the audited project");
+    expect((await cli(env, "keys", "rotate", key.id)).code).toBe(0);
+    const rotatedTo = (JSON.parse((await cli(env, "keys", "list", "--json")).stdout) as typeof keys).find(
+      (k) => k.project === "audited" && k.id !== key.id,
+    );
+    if (!rotatedTo) throw new Error("no rotated key");
+    expect((await cli(env, "keys", "revoke", rotatedTo.id)).code).toBe(0);
+    const events = await db.kysely
+      .selectFrom("audit_events")
+      .selectAll()
+      .where("project_id", "=", key.project_id)
+      .orderBy("occurred_at")
+      .execute();
+    expect(events.map((event) => [event.actor_type, event.action, event.target_id])).toEqual([
+      ["cli", "api_key.created", key.id],
+      ["cli", "api_key.rotated", key.id],
+      ["cli", "api_key.revoked", rotatedTo.id],
+    ]);
+    expect(JSON.parse(events[1]?.details ?? "{}")).toEqual({ new_key_id: rotatedTo.id });
+  });
+});

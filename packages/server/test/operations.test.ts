@@ -158,10 +158,16 @@ describe("graceful shutdown", () => {
       socket.on("error", reject);
     });
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-    socket.write(
-      `POST /connect_sessions HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth(apiKey)}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+    // `Expect: 100-continue`: the server's "100 Continue" says the request is in flight there.
+    const continued = new Promise<void>((resolve) =>
+      socket.on("data", (chunk) => {
+        if (String(chunk).includes("100 Continue")) resolve();
+      }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.write(
+      `POST /connect_sessions HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth(apiKey)}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+    );
+    await continued;
     server.child.kill("SIGTERM");
     // No new connections while the slow request is still in flight: wait until one is refused.
     await waitUntil(() =>
@@ -175,7 +181,7 @@ describe("graceful shutdown", () => {
     );
     expect(server.child.exitCode).toBeNull();
     socket.write(body.slice(10));
-    const raw = await answer;
+    const raw = (await answer).replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, "");
     expect(raw).toMatch(/^HTTP\/1\.1 201/);
     expect(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4))).toMatchObject({ origin_owner_id: "slow" });
     expect(await server.exited).toBe(0);

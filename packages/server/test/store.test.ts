@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import * as sessions from "../src/connect-sessions/store.js";
@@ -410,6 +411,16 @@ for (const dialect of TEST_DIALECTS) {
           openDatabase(loadConfig({ DATABASE_URL: url }).database),
           openDatabase(loadConfig({ DATABASE_URL: url }).database),
         ];
+        // better-sqlite3 waits for a lock synchronously: in one process, a connection waiting
+        // for another's transaction blocks the event loop that transaction needs to finish, for
+        // the whole busy timeout. Here a sweeper meeting a lock fails its batch at once instead
+        // (and leaves the rows to the sweeper holding it), as none would wait in its own process.
+        const waitForLocks = async (timeoutMs: number) => {
+          if (dialect !== "sqlite") return;
+          for (const handle of [db, ...others])
+            await sql`pragma busy_timeout = ${sql.raw(String(timeoutMs))}`.execute(handle.kysely);
+        };
+        await waitForLocks(0);
         try {
           const reports = await Promise.all(
             [db, ...others].map((handle) =>
@@ -424,6 +435,7 @@ for (const dialect of TEST_DIALECTS) {
           expect(marked).toBe(60);
           expect(await statusCounts(owner)).toEqual({});
         } finally {
+          await waitForLocks(5000);
           await Promise.all(others.map((other) => other.close()));
         }
       });

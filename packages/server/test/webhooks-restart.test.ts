@@ -7,9 +7,10 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { postJson } from "./support/http.js";
+import { postJson, waitUntil } from "./support/http.js";
 import {
   createTestPostgresDatabase,
   postgresAvailable,
@@ -131,7 +132,19 @@ describe("webhooks across processes", () => {
         Array.from({ length: 12 }, (_, i) => connectAccount(i % 2 ? a : b, apiKey, `multi-${i}`)),
       );
       await receiver.waitFor((all) => all.length >= 24, 20_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Then until every delivery is settled in the database: no process sends one again.
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      try {
+        await waitUntil(async () => {
+          const { rows } = await admin.query<{ settled: string }>(
+            "select count(*) as settled from webhook_deliveries where status = 'succeeded'",
+          );
+          return Number(rows[0]?.settled) >= 24 ? true : undefined;
+        });
+      } finally {
+        await admin.end();
+      }
       const ids = receiver.received.map((d) => d.id);
       expect(ids).toHaveLength(24);
       expect(new Set(ids).size).toBe(24);

@@ -5,6 +5,7 @@
  * tells of a change that rolled back, nor misses one that committed.
  */
 import type { Kysely, Selectable } from "kysely";
+import { type DialectName, skipLockedRows } from "../db/dialect.js";
 import type { AccountEventTable, Database, LinkedAccountStatus } from "../db/schema.js";
 import type { Page } from "../http/schema-types.js";
 
@@ -102,4 +103,46 @@ export async function deleteAccountHistory(
     .where("project_id", "=", projectId)
     .where("account_id", "=", accountId)
     .execute();
+}
+
+/**
+ * The sweeper's: deletes up to `limit` history rows that occurred at or before `cutoff`
+ * (AUDIT_RETENTION) or whose account no longer exists (a deletion removes its history in its
+ * transaction; this catches rows left by anything else).
+ */
+export async function deleteOldAccountHistory(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  cutoff: string,
+  limit: number,
+): Promise<number> {
+  const result = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () =>
+        skipLockedRows(
+          db
+            .selectFrom("account_events")
+            .select("id")
+            .where(({ or, eb, not, exists, selectFrom }) =>
+              or([
+                eb("occurred_at", "<=", cutoff),
+                not(
+                  exists(
+                    selectFrom("linked_accounts")
+                      .select("linked_accounts.id")
+                      .whereRef("linked_accounts.id", "=", "account_events.account_id")
+                      .whereRef("linked_accounts.project_id", "=", "account_events.project_id"),
+                  ),
+                ),
+              ]),
+            )
+            .limit(limit),
+          dialect,
+        ),
+    )
+    .deleteFrom("account_events")
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -220,10 +220,15 @@ export async function markExpiredConnectSessions(
       .limit(limit),
     dialect,
   );
+  // Picked once (see skipLockedRows): a batch never marks more than `limit`.
   const rows = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () => due,
+    )
     .updateTable("connect_sessions")
     .set({ status: "expired", updated_at: now })
-    .where("id", "in", due)
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
     .where("status", "=", "pending")
     .returningAll()
     .execute();
@@ -251,7 +256,14 @@ export async function deleteExpiredConnectSessions(
       .limit(limit),
     dialect,
   );
-  const result = await db.deleteFrom("connect_sessions").where("id", "in", due).executeTakeFirst();
+  const result = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () => due,
+    )
+    .deleteFrom("connect_sessions")
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 

@@ -22,7 +22,7 @@ import {
   TokenExchangeError,
   withExchangedToken,
 } from "../providers/token-exchange.js";
-import { systemClock } from "../time.js";
+import { type Clock, systemClock } from "../time.js";
 
 export const VERIFICATION_RESULTS = ["verified", "refused", "failed", "unreachable", "invalid"] as const;
 
@@ -63,12 +63,14 @@ export interface GrantDetails {
 
 export class ConnectionChecker {
   /** Tokens exchanged for client credentials, kept per credentials until shortly before expiry. */
-  private readonly exchangedTokens = new ExchangedTokenCache(systemClock);
+  private readonly exchangedTokens: ExchangedTokenCache;
 
   constructor(
     private readonly outbound: OutboundClient,
-    private readonly options: { allowLoopbackUrls: boolean },
-  ) {}
+    private readonly options: { allowLoopbackUrls: boolean; clock?: Clock },
+  ) {
+    this.exchangedTokens = new ExchangedTokenCache(options.clock ?? systemClock);
+  }
 
   /** Runs the provider's verification request; undefined when the provider declares none. */
   async verify(provider: CatalogProvider, values: ConnectionValues): Promise<Verification | undefined> {

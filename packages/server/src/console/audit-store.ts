@@ -1,5 +1,6 @@
 /** Storage of the audit log: one row per change, listed newest first per project. */
 import type { Kysely } from "kysely";
+import { type DialectName, skipLockedRows } from "../db/dialect.js";
 import type { AuditEventTable, Database } from "../db/schema.js";
 
 export async function insertAuditEvent(db: Kysely<Database>, event: AuditEventTable): Promise<void> {
@@ -40,4 +41,26 @@ export async function listAuditEvents(
     .offset(page.offset)
     .limit(page.limit)
     .execute();
+}
+
+/** The sweeper's: deletes up to `limit` events that occurred at or before `cutoff` (AUDIT_RETENTION). */
+export async function deleteOldAuditEvents(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  cutoff: string,
+  limit: number,
+): Promise<number> {
+  const result = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () =>
+        skipLockedRows(
+          db.selectFrom("audit_events").select("id").where("occurred_at", "<=", cutoff).limit(limit),
+          dialect,
+        ),
+    )
+    .deleteFrom("audit_events")
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

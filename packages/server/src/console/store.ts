@@ -4,6 +4,7 @@
  * is consumed by one conditional UPDATE, so of two racing consumers exactly one gets it.
  */
 import type { Kysely } from "kysely";
+import { type DialectName, skipLockedRows } from "../db/dialect.js";
 import type { ConsoleRole, ConsoleSessionTable, ConsoleSignInLinkTable, Database } from "../db/schema.js";
 
 /** Which sessions a caller may see: those bound to one project, or every session. */
@@ -186,4 +187,56 @@ export async function listActiveConsoleSessions(
     expiresAt: row.expires_at,
     lastSeenAt: row.last_seen_at,
   }));
+}
+
+/** The sweeper's: deletes up to `limit` sign-in links, used or not, that expired at or before `now`. */
+export async function deleteExpiredSignInLinks(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  now: string,
+  limit: number,
+): Promise<number> {
+  const result = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () =>
+        skipLockedRows(
+          db.selectFrom("console_sign_in_links").select("id").where("expires_at", "<=", now).limit(limit),
+          dialect,
+        ),
+    )
+    .deleteFrom("console_sign_in_links")
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/**
+ * The sweeper's: deletes up to `limit` console sessions that expired or were revoked at or
+ * before `cutoff` (the caller leaves a grace after the end, so a session just ended can still
+ * be listed as such).
+ */
+export async function deleteEndedConsoleSessions(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  cutoff: string,
+  limit: number,
+): Promise<number> {
+  const result = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () =>
+        skipLockedRows(
+          db
+            .selectFrom("console_sessions")
+            .select("id")
+            .where((eb) => eb.or([eb("expires_at", "<=", cutoff), eb("revoked_at", "<=", cutoff)]))
+            .limit(limit),
+          dialect,
+        ),
+    )
+    .deleteFrom("console_sessions")
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -51,6 +51,12 @@ export async function resetIdSequence(db: Kysely<any>, dialect: DialectName, tab
  * For a sweep's "which rows" subquery: on PostgreSQL, rows another process is sweeping right
  * now are skipped rather than waited for (`for update skip locked`), so concurrent sweepers
  * share the work; SQLite has one writer at a time and needs nothing.
+ *
+ * Use it in a materialized CTE (`with due as materialized (...) delete ... where id in (select
+ * id from due)`), never as a plain `in (subquery)`: PostgreSQL may run a plain subquery again
+ * for each outer row (a nested-loop semi-join) or on a re-check, and each rerun (skipping the
+ * rows this statement already deleted or locked) picks new rows, so one batch of `limit` could
+ * take every due row. The CTE picks the rows once.
  */
 // biome-ignore lint/suspicious/noExplicitAny: any select query, whatever its tables and columns.
 export function skipLockedRows<QB extends SelectQueryBuilder<any, any, any>>(

@@ -93,6 +93,13 @@ export async function deleteExpiredConnectionAttempts(
     db.selectFrom("connection_attempts").select("id").where("expires_at", "<=", before).limit(limit),
     dialect,
   );
-  const result = await db.deleteFrom("connection_attempts").where("id", "in", due).executeTakeFirst();
+  const result = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () => due,
+    )
+    .deleteFrom("connection_attempts")
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

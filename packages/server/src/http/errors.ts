@@ -5,8 +5,21 @@
  * always carry `Retry-After` so default SDK clients back off briefly instead of for an hour.
  */
 import type { ErrorObject } from "ajv";
-import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isDatabaseUnavailable } from "../db/outage.js";
+import { type Clock, systemClock } from "../time.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The app's clock (see useErrorClock): every envelope's `timestamp` comes from it. */
+    errorClock?: Clock;
+  }
+}
+
+/** Makes every envelope this app sends carry its clock's time (buildApp's injected clock). */
+export function useErrorClock(app: FastifyInstance, clock: Clock): void {
+  app.decorate("errorClock", clock);
+}
 
 export interface ErrorBody {
   statusCode: number;
@@ -38,9 +51,15 @@ export class ApiError extends Error {
 export function errorBody(
   statusCode: number,
   message: string,
-  extra: { data?: Record<string, unknown>; providerErrors?: unknown[]; requestId?: string } = {},
+  extra: {
+    data?: Record<string, unknown>;
+    providerErrors?: unknown[];
+    requestId?: string;
+    /** The answer's time; the app's clock (`reply.server.errorClock`) wherever there is a reply. */
+    now?: Date;
+  } = {},
 ): ErrorBody {
-  const body: ErrorBody = { statusCode, message, timestamp: new Date().toISOString() };
+  const body: ErrorBody = { statusCode, message, timestamp: (extra.now ?? systemClock()).toISOString() };
   if (extra.requestId !== undefined) body.request_id = extra.requestId;
   if (extra.data !== undefined) body.data = extra.data;
   if (extra.providerErrors !== undefined) body.provider_errors = extra.providerErrors;
@@ -60,7 +79,39 @@ export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   return reply
     .code(statusCode)
     .type("application/json; charset=utf-8")
-    .send(errorBody(statusCode, error.message, { ...error.options, requestId: reply.request.id }));
+    .send(
+      errorBody(statusCode, error.message, {
+        ...error.options,
+        requestId: reply.request.id,
+        now: (reply.server.errorClock ?? systemClock)(),
+      }),
+    );
+}
+
+const CLOSING_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Once the app is closing, a request that still arrives (pipelined, or on a keep-alive
+ * connection that was busy) gets a 503 in the envelope, with our headers and `Retry-After`,
+ * and runs no handler: a load balancer sends the retry to another instance. (Fastify's own
+ * `return503OnClosing` answer is outside the envelope, so it is turned off.) Register before
+ * every other onRequest hook.
+ */
+export function refuseWhileClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async (_request, reply) => {
+    if (!closing) return;
+    reply.header("connection", "close");
+    return sendError(
+      reply,
+      new ApiError(503, "Service unavailable: the server is shutting down; retry shortly", {
+        retryAfterSeconds: CLOSING_RETRY_AFTER_SECONDS,
+      }),
+    );
+  });
 }
 
 /** Turns whatever was thrown into an ApiError with a message that says what to fix. */

@@ -60,9 +60,14 @@ export async function deleteExpiredIdempotencyRecords(
       .limit(limit),
     dialect,
   );
+  // Picked once (see skipLockedRows): a batch never deletes more than `limit`.
   const result = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () => due,
+    )
     .deleteFrom("idempotency_keys")
-    .where(sql<boolean>`(project_id, idempotency_key) in (${due})`)
+    .where(sql<boolean>`(project_id, idempotency_key) in (select project_id, idempotency_key from due)`)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -8,13 +8,18 @@
  * - Sessions go in two passes: past expiry they are marked `expired`, with a
  *   `connect_session.expired` event recorded in the same transaction, and only after
  *   SESSION_RETENTION_SECONDS more are they deleted.
+ * - Console sign-in links go once expired; console sessions a day after they expired or were
+ *   revoked; audit events and account history after AUDIT_RETENTION.
  *
  * New tables add a task to `sweepTasks`.
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { FastifyBaseLogger } from "fastify";
+import * as accountHistory from "../accounts/history.js";
 import type { SweeperConfig } from "../config.js";
 import * as sessions from "../connect-sessions/store.js";
+import * as audit from "../console/audit-store.js";
+import * as consoleStore from "../console/store.js";
 import type { Db } from "../db/database.js";
 import * as attempts from "../embed/attempts-store.js";
 import * as idempotency from "../idempotency/store.js";
@@ -34,12 +39,19 @@ export interface SweepOptions {
   events?: WebhookOutbox | undefined;
   /** Seconds finished webhook deliveries are kept (WEBHOOK_RETENTION); default 30 days. */
   webhookRetentionSeconds?: number | undefined;
+  /** Seconds audit events and account history are kept (AUDIT_RETENTION); default 365 days. */
+  auditRetentionSeconds?: number | undefined;
 }
+
+/** Seconds an ended console session is kept, so the console can still show it as ended. */
+const CONSOLE_SESSION_GRACE_SECONDS = 86_400;
 
 export function sweepTasks(
   config: Pick<SweeperConfig, "sessionRetentionSeconds">,
   options: SweepOptions = {},
 ): SweepTask[] {
+  const auditCutoff = (now: Date) =>
+    isoTimestamp(addSeconds(now, -(options.auditRetentionSeconds ?? 365 * 86_400)));
   return [
     {
       name: "expire_connect_sessions",
@@ -96,6 +108,31 @@ export function sweepTasks(
           isoTimestamp(addSeconds(now, -(options.webhookRetentionSeconds ?? 30 * 86_400))),
           limit,
         ),
+    },
+    {
+      name: "delete_expired_console_sign_in_links",
+      sweepBatch: (db, now, limit) =>
+        consoleStore.deleteExpiredSignInLinks(db.kysely, db.dialect, isoTimestamp(now), limit),
+    },
+    {
+      name: "delete_ended_console_sessions",
+      sweepBatch: (db, now, limit) =>
+        consoleStore.deleteEndedConsoleSessions(
+          db.kysely,
+          db.dialect,
+          isoTimestamp(addSeconds(now, -CONSOLE_SESSION_GRACE_SECONDS)),
+          limit,
+        ),
+    },
+    {
+      name: "delete_old_audit_events",
+      sweepBatch: (db, now, limit) =>
+        audit.deleteOldAuditEvents(db.kysely, db.dialect, auditCutoff(now), limit),
+    },
+    {
+      name: "delete_old_account_history",
+      sweepBatch: (db, now, limit) =>
+        accountHistory.deleteOldAccountHistory(db.kysely, db.dialect, auditCutoff(now), limit),
     },
   ];
 }

@@ -60,6 +60,13 @@ export async function deleteExpiredOAuthStates(
     db.selectFrom("oauth_states").select("state_hash").where("expires_at", "<=", now).limit(limit),
     dialect,
   );
-  const result = await db.deleteFrom("oauth_states").where("state_hash", "in", due).executeTakeFirst();
+  const result = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () => due,
+    )
+    .deleteFrom("oauth_states")
+    .where("state_hash", "in", (eb) => eb.selectFrom("due").select("due.state_hash"))
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -39,7 +39,7 @@ import {
 import type { CatalogProvider, ProviderCatalog } from "../providers/catalog.js";
 import type { ProviderApi } from "../providers/schema.js";
 import { ExchangedTokenCache, TokenExchangeError, withExchangedToken } from "../providers/token-exchange.js";
-import { systemClock } from "../time.js";
+import { type Clock, systemClock } from "../time.js";
 import { credentialHeaderOf } from "./headers.js";
 
 /** What is sent: nothing, bytes in memory (sent again on a retry), or a stream (sent once). */
@@ -73,6 +73,8 @@ export interface ProxyServiceOptions {
   /** Accept plain-http loopback provider URLs (tests and local simulators). */
   readonly allowLoopbackUrls: boolean;
   readonly timeoutMs: number;
+  /** The app's clock, for the expiry of exchanged tokens. */
+  readonly clock?: Clock;
 }
 
 export class ProxyService {
@@ -84,10 +86,12 @@ export class ProxyService {
     private readonly outbound: OutboundClient,
     private readonly metrics: AppMetrics,
     private readonly options: ProxyServiceOptions,
-  ) {}
+  ) {
+    this.exchangedTokens = new ExchangedTokenCache(options.clock ?? systemClock);
+  }
 
   /** Access tokens exchanged for client credentials, until shortly before they expire. */
-  private readonly exchangedTokens = new ExchangedTokenCache(systemClock);
+  private readonly exchangedTokens: ExchangedTokenCache;
 
   /** The account's provider and its API, or the error that names why it cannot be proxied. */
   async target(projectId: string, accountId: string) {

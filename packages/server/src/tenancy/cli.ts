@@ -4,6 +4,7 @@
  * ends (`chk_AbCd...wXyZ`), never as a secret and never by an internal id it was not given.
  */
 import type { Command } from "commander";
+import { recordCliChange } from "../cli/audit.js";
 import { withDatabase } from "../cli/database.js";
 import { CliError } from "../cli/errors.js";
 import { type ProjectOptions, withProjectOptions } from "../cli/options.js";
@@ -35,6 +36,12 @@ export function addKeyCommands(program: Command): void {
   ).action((options: ProjectOptions) =>
     withDatabase(async (db) => {
       const created = await new TenancyService(db.kysely).createApiKey(options);
+      await recordCliChange(db, {
+        projectId: created.project.id,
+        action: "api_key.created",
+        targetType: "api_key",
+        targetId: created.id,
+      });
       process.stdout.write(`${created.key}\n`);
       process.stderr.write(
         `created the API key ${hintOf(created.key)} for project "${created.project.name}" in organization "${created.project.organizationName}"; it is shown only once\n`,
@@ -78,6 +85,12 @@ export function addKeyCommands(program: Command): void {
         if (!(await new TenancyService(db.kysely).revokeApiKey(keyId))) {
           throw new CliError(`the API key ${keyHint(key)} was revoked meanwhile`);
         }
+        await recordCliChange(db, {
+          projectId: key.projectId,
+          action: "api_key.revoked",
+          targetType: "api_key",
+          targetId: keyId,
+        });
         process.stderr.write(`revoked the API key ${keyHint(key)} of project "${key.projectName}"\n`);
       }),
     );
@@ -91,6 +104,13 @@ export function addKeyCommands(program: Command): void {
         const key = await findKey(db, keyId);
         const rotated = await new TenancyService(db.kysely).rotateApiKey(keyId);
         if (!rotated) throw new CliError(`the API key ${keyHint(key)} was revoked meanwhile`);
+        await recordCliChange(db, {
+          projectId: key.projectId,
+          action: "api_key.rotated",
+          targetType: "api_key",
+          targetId: keyId,
+          details: { new_key_id: rotated.id },
+        });
         process.stdout.write(`${rotated.key}\n`);
         process.stderr.write(
           `revoked ${keyHint(key)} and created ${hintOf(rotated.key)} for project "${key.projectName}"; the new key is shown only once\n`,

@@ -356,56 +356,60 @@ export async function deleteOldWebhookRows(
   cutoff: string,
   limit: number,
 ): Promise<number> {
+  // Each batch's rows are picked once, in a materialized CTE (see skipLockedRows).
   const attempts = await db
-    .deleteFrom("webhook_attempts")
-    .where(
-      "id",
-      "in",
-      skipLockedRows(
-        db.selectFrom("webhook_attempts").select("id").where("attempted_at", "<=", cutoff).limit(limit),
-        dialect,
-      ),
+    .with(
+      (cte) => cte("due").materialized(),
+      () =>
+        skipLockedRows(
+          db.selectFrom("webhook_attempts").select("id").where("attempted_at", "<=", cutoff).limit(limit),
+          dialect,
+        ),
     )
+    .deleteFrom("webhook_attempts")
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
     .executeTakeFirst();
   const deliveries = await db
-    .deleteFrom("webhook_deliveries")
-    .where(
-      "id",
-      "in",
-      skipLockedRows(
-        db
-          .selectFrom("webhook_deliveries")
-          .select("id")
-          .where("status", "in", ["succeeded", "failed"])
-          .where("updated_at", "<=", cutoff)
-          .limit(limit),
-        dialect,
-      ),
+    .with(
+      (cte) => cte("due").materialized(),
+      () =>
+        skipLockedRows(
+          db
+            .selectFrom("webhook_deliveries")
+            .select("id")
+            .where("status", "in", ["succeeded", "failed"])
+            .where("updated_at", "<=", cutoff)
+            .limit(limit),
+          dialect,
+        ),
     )
+    .deleteFrom("webhook_deliveries")
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
     .executeTakeFirst();
   const events = await db
-    .deleteFrom("webhook_events")
-    .where(
-      "id",
-      "in",
-      skipLockedRows(
-        db
-          .selectFrom("webhook_events")
-          .select("id")
-          .where("created_at", "<=", cutoff)
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom("webhook_deliveries")
-                  .select("webhook_deliveries.id")
-                  .whereRef("webhook_deliveries.event_id", "=", "webhook_events.id"),
+    .with(
+      (cte) => cte("due").materialized(),
+      () =>
+        skipLockedRows(
+          db
+            .selectFrom("webhook_events")
+            .select("id")
+            .where("created_at", "<=", cutoff)
+            .where(({ not, exists, selectFrom }) =>
+              not(
+                exists(
+                  selectFrom("webhook_deliveries")
+                    .select("webhook_deliveries.id")
+                    .whereRef("webhook_deliveries.event_id", "=", "webhook_events.id"),
+                ),
               ),
-            ),
-          )
-          .limit(limit),
-        dialect,
-      ),
+            )
+            .limit(limit),
+          dialect,
+        ),
     )
+    .deleteFrom("webhook_events")
+    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
     .executeTakeFirst();
   return Math.max(
     Number(attempts.numDeletedRows),
