@@ -138,12 +138,14 @@ export function NativeSelect({
   onChange,
   options,
   name,
+  disabled,
 }: {
   label: string;
   value: string;
   onChange: (value: string) => void;
   options: readonly (string | { value: string; label: string })[];
   name?: string;
+  disabled?: boolean;
 }) {
   const id = useId();
   return (
@@ -156,6 +158,7 @@ export function NativeSelect({
         className="native-select"
         name={name}
         value={value}
+        disabled={disabled}
         onChange={(event) => onChange(event.target.value)}
       >
         {options.map((option) => {

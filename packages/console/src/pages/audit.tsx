@@ -89,9 +89,9 @@ export function AuditPage() {
                   <Badge variant="soft">{event.action}</Badge>
                 </Table.Cell>
                 <Table.Cell>
-                  {event.actor_display}
+                  {event.actor.display}
                   <Text as="div" size="1" color="gray">
-                    {event.actor_type}
+                    {event.actor.type}
                   </Text>
                 </Table.Cell>
                 <Table.Cell className="wide-only">
