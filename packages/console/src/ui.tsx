@@ -182,6 +182,7 @@ export function ConfirmButton({
   onConfirm,
   color = "red",
   variant = "soft",
+  size = "2",
 }: {
   label: string;
   question: string;
@@ -189,6 +190,7 @@ export function ConfirmButton({
   onConfirm: () => Promise<void> | void;
   color?: "red" | "gray" | "indigo";
   variant?: "soft" | "solid" | "outline";
+  size?: "1" | "2";
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState(false);
@@ -207,7 +209,7 @@ export function ConfirmButton({
   };
   return (
     <>
-      <Button color={color} variant={variant} onClick={() => dialog.current?.showModal()}>
+      <Button color={color} variant={variant} size={size} onClick={() => dialog.current?.showModal()}>
         {label}
       </Button>
       <dialog ref={dialog} className="confirm-dialog" aria-label={label}>

@@ -265,7 +265,10 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
     await row("api_key.created").filter({ hasText: made.keyId }).first().waitFor();
     await row("api_key.revoked").filter({ hasText: made.keyId }).first().waitFor();
     await row("integration.updated").first().waitFor();
-    await row("webhook_delivery.replayed").first().waitFor();
+    await row("webhook_delivery.replayed")
+      .getByRole("cell", { name: `webhook_delivery ${deliveryId}`, exact: true })
+      .first()
+      .waitFor();
     expect(
       await page
         .locator("tr[data-action]")
