@@ -181,9 +181,8 @@ export interface AuditEvent {
   id: string;
   project_id: string | null;
   occurred_at: string;
-  actor_type: string;
-  actor_id: string;
-  actor_display: string;
+  /** Who made the change: an API key (`chk_…wXyZ`), an operator (e-mail or `cli link <id>`) or the CLI. */
+  actor: { type: "api_key" | "console" | "cli"; id: string; display: string };
   action: string;
   target_type: string | null;
   target_id: string | null;

@@ -138,12 +138,14 @@ export function NativeSelect({
   onChange,
   options,
   name,
+  disabled,
 }: {
   label: string;
   value: string;
   onChange: (value: string) => void;
   options: readonly (string | { value: string; label: string })[];
   name?: string;
+  disabled?: boolean;
 }) {
   const id = useId();
   return (
@@ -156,6 +158,7 @@ export function NativeSelect({
         className="native-select"
         name={name}
         value={value}
+        disabled={disabled}
         onChange={(event) => onChange(event.target.value)}
       >
         {options.map((option) => {
@@ -179,6 +182,7 @@ export function ConfirmButton({
   onConfirm,
   color = "red",
   variant = "soft",
+  size = "2",
 }: {
   label: string;
   question: string;
@@ -186,6 +190,7 @@ export function ConfirmButton({
   onConfirm: () => Promise<void> | void;
   color?: "red" | "gray" | "indigo";
   variant?: "soft" | "solid" | "outline";
+  size?: "1" | "2";
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState(false);
@@ -204,7 +209,7 @@ export function ConfirmButton({
   };
   return (
     <>
-      <Button color={color} variant={variant} onClick={() => dialog.current?.showModal()}>
+      <Button color={color} variant={variant} size={size} onClick={() => dialog.current?.showModal()}>
         {label}
       </Button>
       <dialog ref={dialog} className="confirm-dialog" aria-label={label}>

@@ -74,7 +74,7 @@ export function AuditPage() {
         <Table.Root variant="surface" size="1" className="responsive-table">
           <Table.Header>
             <Table.Row>
-              <Table.ColumnHeaderCell>When</Table.ColumnHeaderCell>
+              <Table.ColumnHeaderCell className="wide-only">When</Table.ColumnHeaderCell>
               <Table.ColumnHeaderCell>Action</Table.ColumnHeaderCell>
               <Table.ColumnHeaderCell>Who</Table.ColumnHeaderCell>
               <Table.ColumnHeaderCell className="wide-only">Target</Table.ColumnHeaderCell>
@@ -84,14 +84,18 @@ export function AuditPage() {
           <Table.Body>
             {events.data.items.map((event) => (
               <Table.Row key={event.id} data-action={event.action}>
-                <Table.Cell>{formatTime(event.occurred_at)}</Table.Cell>
+                <Table.Cell className="wide-only">{formatTime(event.occurred_at)}</Table.Cell>
                 <Table.Cell>
                   <Badge variant="soft">{event.action}</Badge>
+                  {/* On a phone the When column is hidden: the time goes under the action. */}
+                  <Text as="div" size="1" color="gray" className="phone-only">
+                    {formatTime(event.occurred_at)}
+                  </Text>
                 </Table.Cell>
-                <Table.Cell>
-                  {event.actor_display}
+                <Table.Cell className="break-all">
+                  {event.actor.display}
                   <Text as="div" size="1" color="gray">
-                    {event.actor_type}
+                    {event.actor.type}
                   </Text>
                 </Table.Cell>
                 <Table.Cell className="wide-only">

@@ -170,6 +170,7 @@ function ProjectSettingsFields({
             label="Connect page theme"
             name="theme_mode"
             value={theme.mode ?? "auto"}
+            disabled={!canChange}
             onChange={(value) => setTheme({ ...theme, mode: value as ThemeSettings["mode"] })}
             options={[
               { value: "auto", label: "Follow the browser" },

@@ -170,6 +170,7 @@ export function WebhooksPage() {
                       Send test event
                     </Button>
                     <ConfirmButton
+                      size="1"
                       label="Rotate secret"
                       color="indigo"
                       question="Make a new signing secret? The old one keeps signing beside it for 24 hours."

@@ -193,14 +193,18 @@ function hookList<T>(hooks: T | T[] | undefined): T[] {
 /** `targetId` for routes whose target is a path parameter. */
 export const fromParam =
   (name: string) =>
-  (request: FastifyRequest): string | undefined =>
-    (request.params as Record<string, string | undefined>)[name];
+  (request: FastifyRequest): string | undefined => {
+    // Integer ids arrive coerced to numbers; SQLite would store 2 as "2.0" in a text column.
+    const value = (request.params as Record<string, string | number | undefined>)[name];
+    return value === undefined ? undefined : String(value);
+  };
 
 /** `targetId` for routes that answer with the created thing. */
 export const fromAnswer =
   (field = "id") =>
   (_request: FastifyRequest, answer: unknown): string | undefined => {
     const value = (answer as Record<string, unknown> | undefined)?.[field];
+    if (typeof value === "number") return String(value); // connect sessions have integer ids
     return typeof value === "string" ? value : undefined;
   };
 

@@ -78,9 +78,12 @@ export function requireAdmin(options: AdminAuthOptions): onRequestAsyncHookHandl
 
     const token = readCookie(request.headers.cookie, cookieName);
     if (!token) {
-      // A browser's fetch (the console's) must not get a Basic challenge: it would open the login prompt.
+      // A browser's script (the console's fetch) must not get a Basic challenge: it would open
+      // the browser's login prompt over the console. Browsers send Sec-Fetch-Site with every
+      // request; Node's fetch sends Sec-Fetch-Mode alone, so API clients keep the challenge.
+      const mode = request.headers["sec-fetch-mode"];
       const fromScript =
-        request.headers["sec-fetch-mode"] === "cors" || request.headers["sec-fetch-mode"] === "same-origin";
+        request.headers["sec-fetch-site"] !== undefined && (mode === "cors" || mode === "same-origin");
       throw new ApiError(
         401,
         "Unauthorized: send your API key as the username of HTTP Basic authentication",

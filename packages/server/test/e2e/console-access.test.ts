@@ -10,27 +10,46 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminRequest, connectApiKeyAccount } from "../support/hub.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import { freePort, startTestServer, type TestServer } from "../support/server.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
 import { chromiumAvailable, launchChromium } from "./browser.js";
 import { consoleLink, consoleScreenshot, PHONE, waitForShell, watchedPage } from "./console-support.js";
 
 const PROJECT = "console-access";
 let hub: TestServer;
 let idp: TestIdentityProvider;
+let receiver: WebhookReceiver;
 let apiKey: string;
 let browser: Browser;
 let accountId: string;
 const REFUSED = /this sign-in link was used or has expired/i;
+/** The buttons a viewer may see: they navigate, filter or switch the theme, never change data. */
+const READ_ONLY_BUTTONS = new Set([
+  "Menu",
+  "Use dark theme",
+  "Use light theme",
+  "Sign out",
+  "Search",
+  "Filter",
+  "Previous",
+  "Next",
+  "Deliveries",
+  "By day",
+  "By week",
+]);
 
 beforeAll(async () => {
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   idp = await startIdentityProvider({ redirectUri: `${publicUrl}/console/oidc/callback` });
+  receiver = await startWebhookReceiver();
   hub = await startTestServer({
     port,
     env: {
       PUBLIC_URL: publicUrl,
       SANDBOX_PROVIDERS: "true",
       RATE_LIMIT_PER_MINUTE: "100000",
+      WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${receiver.port}`,
+      WEBHOOK_POLL_INTERVAL: "50ms",
       CONSOLE_OIDC_ISSUER: idp.issuer,
       CONSOLE_OIDC_CLIENT_ID: idp.clientId,
       CONSOLE_OIDC_CLIENT_SECRET: idp.clientSecret,
@@ -39,6 +58,8 @@ beforeAll(async () => {
     },
   });
   apiKey = await hub.createApiKey(PROJECT);
+  // A delivery for the webhooks page: the account's creation event, sent to a loopback receiver.
+  await adminRequest(hub, apiKey, "POST", "/webhooks/endpoints", { url: receiver.url });
   accountId = await connectApiKeyAccount(
     hub,
     apiKey,
@@ -52,6 +73,7 @@ afterAll(async () => {
   await browser?.close();
   await hub?.close();
   await idp?.close();
+  await receiver?.stop();
 });
 
 /** Logs in at oidc-provider's development pages as `login` and consents. */
@@ -131,31 +153,60 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
     await again.context.close();
   });
 
-  it("shows a viewer no change controls, and the API refuses a viewer's change", async () => {
+  it("shows a viewer no change control on any page, and the API refuses a viewer's change", async () => {
     const viewer = await watchedPage(browser);
     const { page } = viewer;
     await page.goto(await consoleLink(hub, ["--project", PROJECT, "--role", "viewer"]));
     await waitForShell(page);
-    await page.goto(`${hub.url}/console/accounts/${accountId}`);
-    await page.getByRole("heading", { name: /Viewer Visible Co/ }).waitFor();
-    expect(await page.getByRole("button", { name: "Verify" }).count()).toBe(0);
-    expect(await page.getByRole("button", { name: "Delete" }).count()).toBe(0);
-    await consoleScreenshot(page, "account-detail-viewer");
-    await page.goto(`${hub.url}/console/api-keys`);
-    await page.getByRole("heading", { name: "API keys" }).waitFor();
-    expect(await page.getByRole("button", { name: "Create key" }).count()).toBe(0);
-    expect(await page.getByRole("button", { name: "Revoke" }).count()).toBe(0);
-    await page.goto(`${hub.url}/console/integrations`);
-    await page.getByRole("heading", { name: "Integrations" }).waitFor();
-    await page
-      .getByRole("rowheader", { name: /Sandbox/ })
-      .first()
-      .waitFor();
-    expect(await page.getByRole("switch").count()).toBe(0);
-    expect(await page.getByRole("button", { name: "Save settings" }).count()).toBe(0);
-    await page.goto(`${hub.url}/console/connect-sessions`);
-    await page.getByRole("heading", { name: "Connect sessions" }).waitFor();
-    expect(await page.getByRole("button", { name: "Create" }).count()).toBe(0);
+    // Each page, once it shows its data: only controls that read are there (no switch, no
+    // enabled field that would change a setting, no button outside READ_ONLY_BUTTONS).
+    const pages: [path: string, shown: () => Promise<void>][] = [
+      ["/", () => page.getByTestId("accounts-in-error").waitFor()],
+      [`/accounts/${accountId}`, () => page.getByRole("heading", { name: /Viewer Visible Co/ }).waitFor()],
+      ["/accounts", () => page.getByRole("link", { name: "Viewer Visible Co" }).waitFor()],
+      [
+        "/connect-sessions",
+        () =>
+          page
+            .getByRole("rowheader", { name: /Viewer Visible Co/ })
+            .first()
+            .waitFor(),
+      ],
+      [
+        "/integrations?search=sandbox",
+        () =>
+          page
+            .getByRole("rowheader", { name: /Sandbox/ })
+            .first()
+            .waitFor(),
+      ],
+      ["/api-keys", () => page.locator("tr[data-key-id]").first().waitFor()],
+      ["/webhooks", () => page.locator("tr[data-delivery-id]").first().waitFor()],
+      ["/audit", () => page.locator("tr[data-action]").first().waitFor()],
+      ["/console-sessions", () => page.locator("tr[data-session-id]").first().waitFor()],
+    ];
+    for (const [path, shown] of pages) {
+      await page.goto(`${hub.url}/console${path}`);
+      await shown();
+      const buttons = await page
+        .getByRole("button")
+        .evaluateAll((found) =>
+          found.map((button) => button.getAttribute("aria-label") || button.textContent?.trim() || ""),
+        );
+      expect(
+        buttons.filter((name) => !READ_ONLY_BUTTONS.has(name)),
+        path,
+      ).toEqual([]);
+      expect(await page.getByRole("switch").count(), path).toBe(0);
+      expect(
+        await page
+          .locator("form[aria-label='Project settings'] :is(input, textarea, select):enabled")
+          .count(),
+        path,
+      ).toBe(0);
+      if (path.startsWith("/accounts/")) await consoleScreenshot(page, "account-detail-viewer");
+      if (path.startsWith("/integrations")) await consoleScreenshot(page, "integrations-viewer");
+    }
 
     // Even with its CSRF token, a viewer's change is refused by the API.
     const refusal = await page.evaluate(async () => {
@@ -169,9 +220,25 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
     });
     expect(refusal.status).toBe(403);
     expect(refusal.body.message).toMatch(/viewers can only read/);
-    expect((await adminRequest(hub, apiKey, "GET", `/accounts/${accountId}`)).status).toBe(200);
+    expect((await adminRequest(hub, apiKey, "GET", "/api_keys")).body.data).toHaveLength(1);
     expect(await viewer.problems()).toEqual([]);
     await viewer.context.close();
+  });
+
+  it("answers a signed-out browser's API call 401 without a Basic challenge (no login prompt)", async () => {
+    const { page, context } = await watchedPage(browser);
+    await page.goto(`${hub.url}/console/`);
+    await page.getByText("npx connect-hub console link --role admin").waitFor();
+    const answer = await page.evaluate(async () => {
+      const response = await fetch("/accounts", { credentials: "same-origin" });
+      return { status: response.status, challenge: response.headers.get("www-authenticate") };
+    });
+    expect(answer).toEqual({ status: 401, challenge: null });
+    // API clients (curl, the SDK on Node's fetch) still get the challenge HTTP asks for.
+    expect((await fetch(`${hub.url}/accounts`)).headers.get("www-authenticate")).toBe(
+      'Basic realm="connect-hub"',
+    );
+    await context.close();
   });
 
   it("refuses an admin's change without the CSRF token, and cross-origin posts", async () => {
