@@ -75,22 +75,10 @@ export interface PageOf<T> {
   hasMore: boolean;
 }
 
-/**
- * One page of a list. The existing lists answer a bare array (a page shorter than `page_size`
- * is the last); newer ones may answer `{data: [...], has_more?/next?}`: both are understood.
- */
+/** One page of a list: every list answers a bare array, and a page shorter than `page_size` is the last. */
 export async function listPage<T>(path: string, page: number, pageSize: number, query: Query = {}) {
-  const answer = await api<unknown>("GET", path, undefined, { ...query, page, page_size: pageSize });
-  if (Array.isArray(answer)) return { items: answer as T[], hasMore: answer.length >= pageSize };
-  const envelope = (answer ?? {}) as { data?: T[]; has_more?: boolean; next?: unknown; next_page?: unknown };
-  const items = envelope.data ?? [];
-  const hasMore =
-    typeof envelope.has_more === "boolean"
-      ? envelope.has_more
-      : envelope.next !== undefined || envelope.next_page !== undefined
-        ? Boolean(envelope.next ?? envelope.next_page)
-        : items.length >= pageSize;
-  return { items, hasMore } satisfies PageOf<T>;
+  const items = await api<T[]>("GET", path, undefined, { ...query, page, page_size: pageSize });
+  return { items, hasMore: items.length >= pageSize } satisfies PageOf<T>;
 }
 
 /** Every item of a short list (catalog, integrations), page by page. */

@@ -39,8 +39,7 @@ async function loadSession(): Promise<{ session: ConsoleSession; projects: Proje
   try {
     const session = await api<ConsoleSession>("GET", "/console/session");
     setRequestScope({ csrfToken: session.csrf_token });
-    const answer = await api<ProjectSummary[] | { data: ProjectSummary[] }>("GET", "/projects");
-    const projects = Array.isArray(answer) ? answer : answer.data;
+    const projects = await api<ProjectSummary[]>("GET", "/projects");
     return { session, projects };
   } catch (error) {
     if (error instanceof ApiFailure && error.status === 401) return null;

@@ -138,9 +138,9 @@ for (const dialect of TEST_DIALECTS) {
         const victim = await consoleBrowser(server, { projectId: defaultId });
         expect((await victim.call("GET", "/integrations")).status).toBe(200);
         const listed = await admin.call("GET", "/console/sessions");
-        expect(listed.body.data.map((s: { id: string }) => s.id)).toContain(victim.sessionId);
+        expect(listed.body.map((s: { id: string }) => s.id)).toContain(victim.sessionId);
         expect(JSON.stringify(listed.body)).not.toMatch(/chc_|chx_/);
-        expect(listed.body.data.find((s: { id: string }) => s.id === admin.sessionId).current).toBe(true);
+        expect(listed.body.find((s: { id: string }) => s.id === admin.sessionId).current).toBe(true);
         expect((await admin.call("DELETE", `/console/sessions/${victim.sessionId}`)).status).toBe(204);
         expect((await victim.call("GET", "/integrations")).status).toBe(401);
         expect((await admin.call("DELETE", `/console/sessions/${victim.sessionId}`)).status).toBe(404);
@@ -265,24 +265,24 @@ for (const dialect of TEST_DIALECTS) {
       });
 
       it("GET /projects lists what the caller may see", async () => {
-        expect((await keyCall(server, apiKey, "GET", "/projects")).body).toEqual({
-          data: [
-            {
-              id: defaultId,
-              name: "default",
-              organization_id: expect.any(String),
-              organization_name: "default",
-            },
-          ],
-          next_page: null,
-        });
-        expect((await admin.call("GET", "/projects")).body.data.map((p: { id: string }) => p.id)).toEqual([
+        expect((await keyCall(server, apiKey, "GET", "/projects")).body).toEqual([
+          {
+            id: defaultId,
+            name: "default",
+            organization_id: expect.any(String),
+            organization_name: "default",
+          },
+        ]);
+        expect((await admin.call("GET", "/projects")).body.map((p: { id: string }) => p.id)).toEqual([
           defaultId,
         ]);
         const all = await everywhere.call("GET", "/projects");
-        expect(all.body.data.map((p: { name: string }) => p.name)).toEqual(["default", "other"]);
+        expect(all.body.map((p: { name: string }) => p.name)).toEqual(["default", "other"]);
         const paged = await everywhere.call("GET", "/projects?page_size=1");
-        expect(paged.body).toMatchObject({ data: [{ name: "default" }], next_page: 2 });
+        expect(paged.body).toMatchObject([{ name: "default" }]);
+        expect((await everywhere.call("GET", "/projects?page_size=1&page=2")).body).toMatchObject([
+          { name: "other" },
+        ]);
       });
     });
 
@@ -297,7 +297,7 @@ for (const dialect of TEST_DIALECTS) {
         const fresh = created.body.key as string;
         expect((await keyCall(server, fresh, "GET", "/integrations")).status).toBe(200);
         const listed = await keyCall(server, apiKey, "GET", "/api_keys");
-        const entry = listed.body.data.find((k: { id: string }) => k.id === created.body.id);
+        const entry = listed.body.find((k: { id: string }) => k.id === created.body.id);
         expect(entry).toEqual({
           id: created.body.id,
           start: fresh.slice(0, 8),
@@ -325,18 +325,18 @@ for (const dialect of TEST_DIALECTS) {
 
     describe("the audit log", () => {
       it("records each successful change with who, what and where; a failed change records nothing", async () => {
-        const before = (await keyCall(server, apiKey, "GET", "/audit_events?page_size=100")).body.data.length;
+        const before = (await keyCall(server, apiKey, "GET", "/audit_events?page_size=100")).body.length;
         expect((await keyCall(server, apiKey, "PUT", "/integrations/nope", {})).status).toBe(404);
         expect((await admin.call("PUT", "/integrations/workday", { body: { enabled: "yes" } })).status).toBe(
           400,
         );
-        expect((await keyCall(server, apiKey, "GET", "/audit_events?page_size=100")).body.data.length).toBe(
+        expect((await keyCall(server, apiKey, "GET", "/audit_events?page_size=100")).body.length).toBe(
           before,
         );
 
         expect((await keyCall(server, apiKey, "PUT", "/integrations/personio", {})).status).toBe(200);
         expect((await admin.call("DELETE", "/integrations/personio")).status).toBe(200);
-        const events = (await viewer.call("GET", "/audit_events?target_id=personio")).body.data;
+        const events = (await viewer.call("GET", "/audit_events?target_id=personio")).body;
         expect(events).toEqual([
           expect.objectContaining({
             action: "integration.deleted",
@@ -369,9 +369,9 @@ for (const dialect of TEST_DIALECTS) {
           "GET",
           `/audit_events?action=api_key.created&target_id=${created.body.id}`,
         );
-        expect(recorded.body.data).toHaveLength(1);
+        expect(recorded.body).toHaveLength(1);
         const all = await admin.call("GET", "/audit_events?page_size=100");
-        const actions = new Set(all.body.data.map((e: { action: string }) => e.action));
+        const actions = new Set(all.body.map((e: { action: string }) => e.action));
         for (const action of [
           "console.signed_in",
           "console_session.revoked",
@@ -383,11 +383,11 @@ for (const dialect of TEST_DIALECTS) {
         expect(JSON.stringify(all.body)).not.toMatch(/chk_[A-Za-z0-9_-]{20}|chc_|chl_|chx_/);
         const consoleOnly = await admin.call("GET", "/audit_events?actor_type=console&page_size=2");
         expect(
-          consoleOnly.body.data.every((e: { actor: { type: string } }) => e.actor.type === "console"),
+          consoleOnly.body.every((e: { actor: { type: string } }) => e.actor.type === "console"),
         ).toBe(true);
-        expect(consoleOnly.body.next_page).toBe(2);
+        expect(consoleOnly.body).toHaveLength(2);
         // Another project sees none of it.
-        const other = (await keyCall(server, otherKey, "GET", "/audit_events?page_size=100")).body.data;
+        const other = (await keyCall(server, otherKey, "GET", "/audit_events?page_size=100")).body;
         expect(other.every((e: { project_id: string | null }) => e.project_id === otherId)).toBe(true);
         expect((await admin.call("GET", "/audit_events?actor_type=robot")).status).toBe(400);
       });

@@ -64,7 +64,8 @@ for (const dialect of TEST_DIALECTS) {
         },
       },
       "connect_session.completed": {
-        change: /^update "connect_sessions" set "status"/,
+        // The sweeper picks its batch in a CTE first (see skipLockedRows).
+        change: /^(with .+ )?update "connect_sessions" set "status"/s,
         run: async () => {
           const { token } = await createSession(server, apiKey, { origin_owner_id: crypto.randomUUID() });
           return submitCredentials(server, token, "ashby", { api_key: "completed-key" });
@@ -113,7 +114,8 @@ for (const dialect of TEST_DIALECTS) {
         },
       },
       "connect_session.expired": {
-        change: /^update "connect_sessions" set "status"/,
+        // The sweeper picks its batch in a CTE first (see skipLockedRows).
+        change: /^(with .+ )?update "connect_sessions" set "status"/s,
         run: async (step) => {
           if (step === "rollback") await createSession(server, apiKey, { expires_in: 1800 });
           const later = () => new Date(clock().getTime() + 3_600_000);

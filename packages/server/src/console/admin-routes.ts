@@ -4,25 +4,16 @@
  * log (`/audit_events`). Changes are recorded in the audit log by their route declarations.
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
 import { adminCallerOf } from "../http/admin-auth.js";
 import { principalOf } from "../http/auth.js";
 import { ApiError } from "../http/errors.js";
 import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
-import { errorResponses, PageQuery } from "../http/schema-types.js";
+import { errorResponses, PageQuery, pageOf } from "../http/schema-types.js";
 import type { IssuedApiKey } from "../tenancy/service.js";
 import type { Project } from "../tenancy/store.js";
 import { fromAnswer, fromParam } from "./audit.js";
-import {
-  ApiKeyCreated,
-  ApiKeySummary,
-  AuditEvent,
-  AuditQuery,
-  DataPage,
-  dataPage,
-  IdParams,
-  ProjectSummary,
-  pagePlusOne,
-} from "./schema.js";
+import { ApiKeyCreated, ApiKeySummary, AuditEvent, AuditQuery, IdParams, ProjectSummary } from "./schema.js";
 
 const ERRORS = errorResponses(400, 401, 403, 404, 429);
 const KEY_CACHE_NOTE =
@@ -58,13 +49,11 @@ export function consoleAdminRoutes(context: RouteContext): FastifyPluginAsyncTyp
           summary: "List the project's API keys",
           description: "Oldest first, revoked ones included; never the keys themselves.",
           querystring: PageQuery(),
-          response: { 200: DataPage(ApiKeySummary), ...ERRORS },
+          response: { 200: Type.Array(ApiKeySummary), ...ERRORS },
         },
       },
       async (request) => {
-        const { limit, window } = pagePlusOne(request.query);
-        const rows = await projects.listProjectApiKeys(principalOf(request).projectId, window);
-        return dataPage(rows, request.query, limit);
+        return projects.listProjectApiKeys(principalOf(request).projectId, pageOf(request.query));
       },
     );
 
@@ -154,18 +143,17 @@ export function consoleAdminRoutes(context: RouteContext): FastifyPluginAsyncTyp
           description:
             "An API key or a project's console session sees its own project; an all-projects console session sees every project.",
           querystring: PageQuery(),
-          response: { 200: DataPage(ProjectSummary), ...ERRORS },
+          response: { 200: Type.Array(ProjectSummary), ...ERRORS },
         },
       },
       async (request) => {
         const caller = adminCallerOf(request);
-        const { limit, window } = pagePlusOne(request.query);
+        const page = pageOf(request.query);
         if (caller.scope !== "all") {
-          const own = window.offset === 0 ? await projects.findProject(caller.scope.projectId) : undefined;
-          return { data: own ? [projectView(own)] : [], next_page: null };
+          const own = page.offset === 0 ? await projects.findProject(caller.scope.projectId) : undefined;
+          return own ? [projectView(own)] : [];
         }
-        const page = dataPage(await projects.listProjects(window), request.query, limit);
-        return { ...page, data: page.data.map(projectView) };
+        return (await projects.listProjects(page)).map(projectView);
       },
     );
 
@@ -180,22 +168,20 @@ export function consoleAdminRoutes(context: RouteContext): FastifyPluginAsyncTyp
           description:
             "Every successful change made through the admin API (API key or console) and every console sign-in, sign-out and session revocation, newest first. Viewers may read it. All-projects console sessions also see the events about every project (their sign-ins).",
           querystring: AuditQuery,
-          response: { 200: DataPage(AuditEvent), ...ERRORS },
+          response: { 200: Type.Array(AuditEvent), ...ERRORS },
         },
       },
       async (request) => {
         const caller = adminCallerOf(request);
-        const { limit, window } = pagePlusOne(request.query);
-        const rows = await audit.list(
+        return audit.list(
           { projectId: principalOf(request).projectId, includeUnscoped: caller.scope === "all" },
           {
             action: request.query.action,
             actorType: request.query.actor_type,
             targetId: request.query.target_id,
           },
-          window,
+          pageOf(request.query),
         );
-        return dataPage(rows, request.query, limit);
       },
     );
   };

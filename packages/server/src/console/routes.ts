@@ -4,24 +4,16 @@
  * (OIDC sign-in: oidc-routes.ts; the console's files: assets.ts.)
  */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { adminCallerOf } from "../http/admin-auth.js";
 import { ApiError } from "../http/errors.js";
 import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
-import { errorResponses, PageQuery } from "../http/schema-types.js";
+import { errorResponses, PageQuery, pageOf } from "../http/schema-types.js";
 import { requestOrigin } from "./audit.js";
 import { clearedSessionCookie, sessionCookie } from "./cookies.js";
 import { refusalPage } from "./pages.js";
-import {
-  ConsoleConfig,
-  ConsoleSessionSummary,
-  ConsoleSessionView,
-  DataPage,
-  dataPage,
-  IdParams,
-  pagePlusOne,
-  SignInQuery,
-} from "./schema.js";
+import { ConsoleConfig, ConsoleSessionSummary, ConsoleSessionView, IdParams, SignInQuery } from "./schema.js";
 import type { OpenedSession } from "./service.js";
 
 const ERRORS = errorResponses(400, 401, 403, 404, 429);
@@ -154,33 +146,28 @@ export function consoleRoutes(context: RouteContext): FastifyPluginAsyncTypebox 
           description:
             "Newest first, never their tokens. An API key or a project's session sees the sessions bound to its project; an all-projects session sees every session.",
           querystring: PageQuery(50),
-          response: { 200: DataPage(ConsoleSessionSummary), ...ERRORS },
+          response: { 200: Type.Array(ConsoleSessionSummary), ...ERRORS },
         },
       },
       async (request) => {
         const caller = adminCallerOf(request);
-        const { limit, window } = pagePlusOne(request.query);
-        const rows = await consoleSessions.list(caller.scope, window);
-        const page = dataPage(rows, request.query, limit);
-        return {
-          ...page,
-          data: page.data.map((row) => ({
-            id: row.id,
-            operator: {
-              ...(row.operatorEmail ? { email: row.operatorEmail } : {}),
-              subject: row.operatorSubject,
-              method: row.method,
-            },
-            role: row.role,
-            project_id: row.projectId,
-            ip: row.ip,
-            user_agent: row.userAgent,
-            created_at: row.createdAt,
-            expires_at: row.expiresAt,
-            last_seen_at: row.lastSeenAt,
-            current: row.id === caller.consoleSession?.id,
-          })),
-        };
+        const rows = await consoleSessions.list(caller.scope, pageOf(request.query, 50));
+        return rows.map((row) => ({
+          id: row.id,
+          operator: {
+            ...(row.operatorEmail ? { email: row.operatorEmail } : {}),
+            subject: row.operatorSubject,
+            method: row.method,
+          },
+          role: row.role,
+          project_id: row.projectId,
+          ip: row.ip,
+          user_agent: row.userAgent,
+          created_at: row.createdAt,
+          expires_at: row.expiresAt,
+          last_seen_at: row.lastSeenAt,
+          current: row.id === caller.consoleSession?.id,
+        }));
       },
     );
 

@@ -1,27 +1,6 @@
 /** Wire schemas of the console's session routes, the audit log, API keys and projects. */
-import { type TSchema, Type } from "@sinclair/typebox";
-import { MAX_PAGE_SIZE, Nullable, PageQuery, StringEnum, Timestamp } from "../http/schema-types.js";
-
-/** The lists of these routes: `{ data, next_page }`, `next_page` null on the last page. */
-export const DataPage = <T extends TSchema>(item: T) =>
-  Type.Object({
-    data: Type.Array(item),
-    next_page: Nullable(Type.Integer({ description: "The `page` to ask for next; null on the last page." })),
-  });
-
-/** Slices a `limit + 1` fetch into the page and its `next_page`. */
-export function dataPage<T>(rows: readonly T[], query: { page?: number }, limit: number) {
-  return {
-    data: rows.slice(0, limit),
-    next_page: rows.length > limit ? (query.page ?? 1) + 1 : null,
-  };
-}
-
-/** The page asked for, with one row more than shown (to know whether a next page exists). */
-export function pagePlusOne(query: { page?: number; page_size?: number }) {
-  const limit = query.page_size ?? MAX_PAGE_SIZE;
-  return { limit, window: { offset: ((query.page ?? 1) - 1) * limit, limit: limit + 1 } };
-}
+import { Type } from "@sinclair/typebox";
+import { Nullable, PageQuery, StringEnum, Timestamp } from "../http/schema-types.js";
 
 export const ConsoleConfig = Type.Object({
   oidc: Type.Object({

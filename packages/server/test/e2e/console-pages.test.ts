@@ -178,7 +178,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
     const shown = page.getByTestId("new-key");
     const key = (await shown.getByLabel("New API key").textContent()) ?? "";
     expect(key).toMatch(/^chk_/);
-    const created = (await api("GET", "/api_keys")).body.data as { id: string; last_four: string }[];
+    const created = (await api("GET", "/api_keys")).body as unknown as { id: string; last_four: string }[];
     const keyId = created.find((listed) => listed.last_four === key.slice(-4))?.id;
     const withKey = () => fetch(`${hub.url}/project`, { headers: { authorization: basicAuth(key) } });
     expect((await withKey()).status).toBe(200);
