@@ -382,9 +382,9 @@ for (const dialect of TEST_DIALECTS) {
         }
         expect(JSON.stringify(all.body)).not.toMatch(/chk_[A-Za-z0-9_-]{20}|chc_|chl_|chx_/);
         const consoleOnly = await admin.call("GET", "/audit_events?actor_type=console&page_size=2");
-        expect(
-          consoleOnly.body.every((e: { actor: { type: string } }) => e.actor.type === "console"),
-        ).toBe(true);
+        expect(consoleOnly.body.every((e: { actor: { type: string } }) => e.actor.type === "console")).toBe(
+          true,
+        );
         expect(consoleOnly.body).toHaveLength(2);
         // Another project sees none of it.
         const other = (await keyCall(server, otherKey, "GET", "/audit_events?page_size=100")).body;
