@@ -10,7 +10,6 @@ import {
   type ConsoleBrowser,
   consoleBrowser,
   consumeLink,
-  cookiePair,
   keyCall,
   projectId,
   signInLink,
@@ -402,6 +401,22 @@ describe("failed console authentications", () => {
   });
   afterAll(() => server?.close());
 
+  it("include guessed sign-in links", async () => {
+    // Its own server: the address's count starts at zero.
+    const guessed = await startTestServer({ env: { AUTH_FAILURES_PER_MINUTE: "3" } });
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const refused = await fetch(`${guessed.url}/console/sign-in?token=chl_${"x".repeat(43)}`, {
+          redirect: "manual",
+        });
+        expect(refused.status).toBe(401);
+      }
+      expect((await keyCall(guessed, await guessed.createApiKey(), "GET", "/integrations")).status).toBe(429);
+    } finally {
+      await guessed.close();
+    }
+  });
+
   it("count toward the per-address limit like bad API keys", async () => {
     const key = await server.createApiKey();
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -411,8 +426,14 @@ describe("failed console authentications", () => {
       expect(bad.status).toBe(401);
     }
     expect((await keyCall(server, key, "GET", "/integrations")).status).toBe(429);
+    // A valid sign-in link waits too, and is not used up by the refusal.
     const link = await signInLink(server);
-    const cookie = cookiePair(await consumeLink(server, link.url));
-    expect((await fetch(`${server.url}/integrations`, { headers: { cookie } })).status).toBe(429);
+    expect((await consumeLink(server, link.url)).status).toBe(429);
+    const stored = await server.db.kysely
+      .selectFrom("console_sign_in_links")
+      .select("consumed_at")
+      .where("id", "=", link.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.consumed_at).toBeNull();
   });
 });

@@ -17,6 +17,7 @@ import type {
 import type { Kysely } from "kysely";
 import { randomId } from "../crypto/tokens.js";
 import type { AuditEventTable, Database } from "../db/schema.js";
+import { hookList } from "../http/route-hooks.js";
 import type { Actor } from "../tenancy/store.js";
 import { type Clock, isoTimestamp, systemClock } from "../time.js";
 import { type AuditFilters, insertAuditEvent, listAuditEvents } from "./audit-store.js";
@@ -183,11 +184,6 @@ export function registerAuditHook(app: FastifyInstance, audit: AuditLog): void {
 
 function isAdminRoute(security: unknown): boolean {
   return Array.isArray(security) && security.some((scheme) => Object.hasOwn(scheme ?? {}, "consoleSession"));
-}
-
-function hookList<T>(hooks: T | T[] | undefined): T[] {
-  if (hooks === undefined) return [];
-  return Array.isArray(hooks) ? hooks : [hooks];
 }
 
 /** `targetId` for routes whose target is a path parameter. */
