@@ -15,6 +15,7 @@
  */
 import { Command } from "commander";
 import { addAccountCommands } from "./accounts/cli.js";
+import { recordCliChange } from "./cli/audit.js";
 import { withDatabase } from "./cli/database.js";
 import { CliError, reportError, wantsDebug } from "./cli/errors.js";
 import { ConfigError, loadConfig, parseDatabaseUrl } from "./config.js";
@@ -109,6 +110,14 @@ function buildProgram(): Command {
         ]);
         const secrets = await loadSecrets();
         const report = await resealAll(db.kysely, secrets);
+        // One event per run, even when nothing needed re-sealing: the operator's check is a fact too.
+        await recordCliChange(db, {
+          projectId: null,
+          action: "secrets.resealed",
+          targetType: "encryption_key",
+          targetId: secrets.currentKeyId,
+          details: { resealed: report },
+        });
         for (const [column, count] of Object.entries(report)) {
           process.stderr.write(`re-sealed ${count} values of ${column}\n`);
         }
@@ -129,21 +138,31 @@ function buildProgram(): Command {
     .action(async (options: { from: string; to: string }) => {
       const fromConfig = databaseOption("--from", options.from);
       const toConfig = databaseOption("--to", options.to);
-      const [{ openDatabase }, { explainDatabaseErrors, openExistingDatabase }, { copyDatabase }] =
-        await Promise.all([
-          import("./db/database.js"),
-          import("./db/availability.js"),
-          import("./db/copy.js"),
-        ]);
+      const [
+        { openDatabase },
+        { databaseLocation, explainDatabaseErrors, openExistingDatabase },
+        { copyDatabase },
+      ] = await Promise.all([
+        import("./db/database.js"),
+        import("./db/availability.js"),
+        import("./db/copy.js"),
+      ]);
       const from = await openExistingDatabase(fromConfig, "--from");
       try {
         const to = await explainDatabaseErrors(toConfig, async () => openDatabase(toConfig));
         try {
-          await explainDatabaseErrors(toConfig, () =>
+          const copied = await explainDatabaseErrors(toConfig, () =>
             copyDatabase(from, to, {
               onTable: (table, rows) => process.stderr.write(`copied ${rows} rows of ${table}\n`),
             }),
           );
+          // Recorded in the target (the source is only read), after the copied log.
+          await recordCliChange(to, {
+            projectId: null,
+            action: "database.copied",
+            targetType: "database",
+            details: { from: databaseLocation(fromConfig), rows: copied },
+          });
           process.stderr.write("copy complete\n");
         } finally {
           await to.close();

@@ -64,6 +64,26 @@ for (const dialect of TEST_DIALECTS) {
         expect(body.external_trigger_token).toBeNull();
       });
 
+      it("records the created session's id in the audit log", async () => {
+        const created = await create({ origin_owner_id: "cust-audit", origin_owner_name: "Audited" });
+        expect(created.status).toBe(201);
+        const events = await adminRequest(
+          server,
+          apiKey,
+          "GET",
+          `/audit_events?action=connect_session.created&target_id=${created.body.id}`,
+        );
+        expect(events.status).toBe(200);
+        expect(events.body).toEqual([
+          expect.objectContaining({
+            action: "connect_session.created",
+            target_type: "connect_session",
+            target_id: String(created.body.id),
+            actor: expect.objectContaining({ type: "api_key" }),
+          }),
+        ]);
+      });
+
       it("applies the contract's defaults and nulls", async () => {
         const response = await create({ origin_owner_id: "cust-1", origin_owner_name: "Acme" });
         expect(response.status).toBe(201);

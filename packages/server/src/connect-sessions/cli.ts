@@ -5,6 +5,7 @@
  * goes to standard output alone (it carries the session's token: treat it as a secret).
  */
 import type { Command } from "commander";
+import { CLI_ACTOR, recordCliChange } from "../cli/audit.js";
 import { withDatabase } from "../cli/database.js";
 import { CliError } from "../cli/errors.js";
 import {
@@ -118,10 +119,16 @@ export function addSessionCommands(program: Command): void {
           projectId: project.id,
           organizationId: project.organizationId,
           role: "admin",
-          actor: { type: "cli", id: "cli", display: "cli" },
+          actor: CLI_ACTOR,
         },
         input as ConnectSessionBody,
       );
+      await recordCliChange(db, {
+        projectId: project.id,
+        action: "connect_session.created",
+        targetType: "connect_session",
+        targetId: String(session.id),
+      });
       if (options.json) {
         process.stdout.write(`${JSON.stringify(session, null, 2)}\n`);
       } else {

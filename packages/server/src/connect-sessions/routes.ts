@@ -1,6 +1,7 @@
 /** HTTP routes of the Connect Sessions API; thin: parse, call the service, shape the reply. */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
+import { fromAnswer } from "../console/audit.js";
 import { principalOf } from "../http/auth.js";
 import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
@@ -27,10 +28,8 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
           audit: {
             action: "connect_session.created",
             targetType: "connect_session",
-            targetId: (_request, answer) => {
-              const id = (answer as { id?: unknown } | undefined)?.id;
-              return id === undefined ? undefined : String(id);
-            },
+            // The created session's (integer) id, from the answer.
+            targetId: fromAnswer(),
           },
         },
         onRequest: context.adminAuth,

@@ -4,6 +4,7 @@
  * session it opens sees every project. Services load when the command runs.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { recordCliChange } from "../cli/audit.js";
 import { withDatabase } from "../cli/database.js";
 import { CliError } from "../cli/errors.js";
 import { existingProject } from "../cli/options.js";
@@ -17,8 +18,6 @@ interface LinkOptions {
   role: ConsoleRole;
   json?: boolean;
 }
-
-const CLI_ACTOR = { type: "cli", id: "cli", display: "cli" } as const;
 
 function role(raw: string): ConsoleRole {
   if (raw !== "admin" && raw !== "viewer") throw new InvalidArgumentError("It must be admin or viewer.");
@@ -52,18 +51,14 @@ export function addConsoleCommands(program: Command): void {
                 project: options.project,
                 organization: options.organization ?? DEFAULT_ORGANIZATION,
               });
-        const [{ ConsoleService }, { AuditLog }] = await Promise.all([
-          import("./service.js"),
-          import("./audit.js"),
-        ]);
+        const { ConsoleService } = await import("./service.js");
         const link = await new ConsoleService(db.kysely, loadConfig().publicUrl).createSignInLink({
           projectId: project?.id ?? null,
           role: options.role,
           createdBy: "cli",
         });
-        await new AuditLog(db.kysely).record({
+        await recordCliChange(db, {
           projectId: project?.id ?? null,
-          actor: CLI_ACTOR,
           action: "console.link_created",
           targetType: "console_sign_in_link",
           targetId: link.id,

@@ -4,6 +4,7 @@
  * (`--client-secret-stdin`) so they stay out of shell history and process lists.
  */
 import type { Command } from "commander";
+import { recordCliChange } from "../cli/audit.js";
 import { withDatabase } from "../cli/database.js";
 import { CliError } from "../cli/errors.js";
 import { commaList, type ProjectOptions, withProjectOptions } from "../cli/options.js";
@@ -45,6 +46,17 @@ function printIntegrations(rows: readonly IntegrationView[], options: JsonOption
     ["CLIENT_ID", (i) => i.client_id],
     ["VERIFY", (i) => (i.verification_available ? (i.verify_credentials ? "on" : "off") : "-")],
   ]);
+}
+
+/** As `PUT /integrations/:provider` records it: the names of the changed fields, never values. */
+function recordIntegrationUpdate(db: Db, projectId: string, provider: string, changes: object) {
+  return recordCliChange(db, {
+    projectId,
+    action: "integration.updated",
+    targetType: "integration",
+    targetId: provider,
+    details: { fields: Object.keys(changes).sort() },
+  });
 }
 
 async function readStdin(): Promise<string> {
@@ -120,7 +132,7 @@ export function addIntegrationCommands(program: Command): void {
             "--client-secret-stdin was given but standard input was empty: pipe the secret in",
           );
         }
-        const view = await service.configure(project.id, provider, {
+        const changes = {
           enabled: true,
           // Only when --verify or --no-verify is given; otherwise the current setting stays.
           ...(command.getOptionValueSource("verify") === "cli"
@@ -129,7 +141,9 @@ export function addIntegrationCommands(program: Command): void {
           ...(options.clientId ? { client_id: options.clientId } : {}),
           ...(clientSecret ? { client_secret: clientSecret } : {}),
           ...(options.scopes?.length ? { scopes: options.scopes } : {}),
-        });
+        };
+        const view = await service.configure(project.id, provider, changes);
+        await recordIntegrationUpdate(db, project.id, provider, changes);
         printIntegrations([view], options);
       }),
   );
@@ -142,7 +156,10 @@ export function addIntegrationCommands(program: Command): void {
     withDatabase(async (db) => {
       const { integrations: service, project, catalog } = await services(db, options);
       knownProvider(catalog, provider);
-      printIntegrations([await service.configure(project.id, provider, { enabled: false })], {});
+      const changes = { enabled: false };
+      const view = await service.configure(project.id, provider, changes);
+      await recordIntegrationUpdate(db, project.id, provider, changes);
+      printIntegrations([view], {});
     }),
   );
   withProjectOptions(
@@ -155,6 +172,12 @@ export function addIntegrationCommands(program: Command): void {
       const { integrations: service, project, catalog } = await services(db, options);
       knownProvider(catalog, provider);
       await service.remove(project.id, provider);
+      await recordCliChange(db, {
+        projectId: project.id,
+        action: "integration.deleted",
+        targetType: "integration",
+        targetId: provider,
+      });
       process.stderr.write(`removed ${provider}\n`);
     }),
   );
@@ -170,6 +193,13 @@ export function addIntegrationCommands(program: Command): void {
       const tenancy = new TenancyService(db.kysely);
       const project = await tenancy.ensureProject(options.organization, options.project);
       const settings = await tenancy.setAllowedOrigins(project.id, origins);
+      await recordCliChange(db, {
+        projectId: project.id,
+        action: "project.updated",
+        targetType: "project",
+        targetId: project.id,
+        details: { fields: ["allowed_origins"] },
+      });
       process.stdout.write(`${settings.allowed_origins.join("\n")}\n`);
     }),
   );
