@@ -64,9 +64,13 @@ for (const dialect of TEST_DIALECTS) {
         expect(body.external_trigger_token).toBeNull();
       });
 
-      it("records the created session's id in the audit log", async () => {
-        const created = await create({ origin_owner_id: "cust-audit", origin_owner_name: "Audited" });
+      it("records the created session's id in the audit log, once however often its key is replayed", async () => {
+        const body = { origin_owner_id: "cust-audit", origin_owner_name: "Audited" };
+        const idempotency = { "idempotency-key": `audit-${crypto.randomUUID()}` };
+        const created = await create(body, apiKey, idempotency);
         expect(created.status).toBe(201);
+        const replayed = await create(body, apiKey, idempotency);
+        expect(replayed.headers.get("idempotent-replayed")).toBe("true");
         const events = await adminRequest(
           server,
           apiKey,

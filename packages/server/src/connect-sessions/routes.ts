@@ -5,6 +5,7 @@ import { fromAnswer } from "../console/audit.js";
 import { principalOf } from "../http/auth.js";
 import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
+import { IDEMPOTENT_REPLAY_HEADER } from "../idempotency/service.js";
 import {
   ConnectSessionAuthenticate,
   ConnectSessionCreate,
@@ -57,7 +58,7 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
           request.body,
           typeof idempotencyKey === "string" ? idempotencyKey : undefined,
         );
-        if (replayed) reply.header("idempotent-replayed", "true");
+        if (replayed) reply.header(IDEMPOTENT_REPLAY_HEADER, "true");
         return reply.code(201).send(session);
       },
     );

@@ -10,6 +10,7 @@
  */
 import type {
   FastifyInstance,
+  FastifyReply,
   FastifyRequest,
   onSendAsyncHookHandler,
   preSerializationAsyncHookHandler,
@@ -18,6 +19,7 @@ import type { Kysely } from "kysely";
 import { randomId } from "../crypto/tokens.js";
 import type { AuditEventTable, Database } from "../db/schema.js";
 import { hookList } from "../http/route-hooks.js";
+import { IDEMPOTENT_REPLAY_HEADER } from "../idempotency/service.js";
 import type { Actor } from "../tenancy/store.js";
 import { type Clock, isoTimestamp, systemClock } from "../time.js";
 import { type AuditFilters, insertAuditEvent, listAuditEvents } from "./audit-store.js";
@@ -143,9 +145,11 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * forget the log.
  */
 export function registerAuditHook(app: FastifyInstance, audit: AuditLog): void {
-  const record = async (request: FastifyRequest, statusCode: number, answer: unknown) => {
+  const record = async (request: FastifyRequest, reply: FastifyReply, answer: unknown) => {
     const declaration = request.routeOptions.config?.audit;
-    if (!declaration || statusCode >= 400 || recorded.has(request)) return;
+    if (!declaration || reply.statusCode >= 400 || recorded.has(request)) return;
+    // An Idempotency-Key replay answers what an earlier request did; it changes nothing.
+    if (reply.getHeader(IDEMPOTENT_REPLAY_HEADER) === "true") return;
     const principal = request.principal;
     if (!principal) return;
     recorded.add(request);
@@ -160,11 +164,11 @@ export function registerAuditHook(app: FastifyInstance, audit: AuditLog): void {
     });
   };
   const beforeSerialization: preSerializationAsyncHookHandler = async (request, reply, payload) => {
-    await record(request, reply.statusCode, payload);
+    await record(request, reply, payload);
     return payload;
   };
   const beforeSend: onSendAsyncHookHandler = async (request, reply, payload) => {
-    await record(request, reply.statusCode, undefined);
+    await record(request, reply, undefined);
     return payload;
   };
   app.addHook("onRoute", (route) => {

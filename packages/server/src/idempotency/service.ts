@@ -17,6 +17,9 @@ import { ApiError } from "../http/errors.js";
 import { addSeconds, type Clock, isoTimestamp } from "../time.js";
 import * as store from "./store.js";
 
+/** Set to `true` on an answer replayed for an Idempotency-Key (StackOne's header name). */
+export const IDEMPOTENT_REPLAY_HEADER = "idempotent-replayed";
+
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
