@@ -13,8 +13,10 @@ import { basicAuth, freePort, startTestServer, type TestServer } from "../suppor
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
 import { chromiumAvailable, launchChromium } from "./browser.js";
 import {
+  cliConsoleLink,
   consoleLink,
   consoleScreenshot,
+  openInApp,
   PHONE,
   type WatchedPage,
   waitForShell,
@@ -62,7 +64,9 @@ beforeAll(async () => {
   admin = await watchedPage(browser);
   page = admin.page;
   await admin.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: hub.url });
-  await page.goto(await consoleLink(hub, ["--project", PROJECT, "--role", "admin"]));
+  // The one sign-in through the real `connect-hub console link` command; the other tests make
+  // their links in-process (consoleLink), by the same service calls.
+  await page.goto(await cliConsoleLink(hub, ["--project", PROJECT, "--role", "admin"]));
   await waitForShell(page);
 });
 afterAll(async () => {
@@ -282,7 +286,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
 
   it("lists the console sessions and revokes another operator's session at once", async () => {
     const other = await watchedPage(browser);
-    await other.page.goto(await consoleLink(hub, ["--project", PROJECT]));
+    await other.page.goto(await consoleLink(hub, { project: PROJECT }));
     await waitForShell(other.page);
     const otherId = await other.page.evaluate(
       async () => (await (await fetch("/console/session")).json()).id,
@@ -301,40 +305,36 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   });
 
   it("works at a phone's width (navigation behind the menu) and in dark mode", async () => {
-    const link = await consoleLink(hub, ["--project", PROJECT]);
-    const phone = await watchedPage(browser, { viewport: PHONE, colorScheme: "dark" });
-    await phone.page.goto(link);
-    await waitForShell(phone.page);
-    await phone.page.locator(".chart canvas").first().waitFor();
-    await consoleScreenshot(phone.page, "overview-phone-dark");
-    expect(await phone.page.getByRole("link", { name: "Accounts" }).isVisible()).toBe(false);
-    await phone.page.getByRole("button", { name: "Menu" }).click();
-    await consoleScreenshot(phone.page, "navigation-phone-dark");
-    await phone.page.getByRole("link", { name: "Accounts" }).click();
-    await phone.page.getByRole("heading", { name: "Accounts" }).waitFor();
-    await consoleScreenshot(phone.page, "accounts-phone-dark");
-    for (const [path, name] of [
-      ["/webhooks", "webhooks"],
-      ["/integrations", "integrations"],
-      ["/audit", "audit"],
-    ] as const) {
-      await phone.page.goto(consoleUrl(path));
-      await phone.page.getByRole("heading", { level: 1 }).waitFor();
-      await consoleScreenshot(phone.page, `${name}-phone-dark`);
-    }
-    // The toggle switches to light whatever the system prefers, and keeps the choice.
-    await phone.page.getByRole("button", { name: "Use light theme" }).click();
-    await phone.page.goto(consoleUrl("/"));
-    await phone.page.getByRole("button", { name: "Use dark theme" }).waitFor();
-    await phone.page.locator(".chart canvas").first().waitFor();
-    await consoleScreenshot(phone.page, "overview-phone-light");
-    expect(await phone.problems()).toEqual([]);
-    await phone.context.close();
-
+    // One context for both widths, dark as the system prefers: a laptop first, then a phone.
     const dark = await watchedPage(browser, { colorScheme: "dark" });
-    await dark.page.goto(await consoleLink(hub, ["--project", PROJECT]));
-    await dark.page.locator(".chart canvas").first().waitFor();
-    await consoleScreenshot(dark.page, "overview-laptop-dark");
+    const phone = dark.page;
+    await phone.goto(await consoleLink(hub, { project: PROJECT }));
+    await waitForShell(phone);
+    await phone.locator(".chart canvas").first().waitFor();
+    await consoleScreenshot(phone, "overview-laptop-dark");
+    await phone.setViewportSize(PHONE);
+    await consoleScreenshot(phone, "overview-phone-dark");
+    expect(await phone.getByRole("link", { name: "Accounts" }).isVisible()).toBe(false);
+    await phone.getByRole("button", { name: "Menu" }).click();
+    await consoleScreenshot(phone, "navigation-phone-dark");
+    await phone.getByRole("link", { name: "Accounts" }).click();
+    await phone.getByRole("heading", { name: "Accounts" }).waitFor();
+    await consoleScreenshot(phone, "accounts-phone-dark");
+    for (const [path, name, heading] of [
+      ["/webhooks", "webhooks", "Webhooks"],
+      ["/integrations", "integrations", "Integrations"],
+      ["/audit", "audit", "Audit log"],
+    ] as const) {
+      await openInApp(phone, path);
+      await phone.getByRole("heading", { level: 1, name: heading }).waitFor();
+      await consoleScreenshot(phone, `${name}-phone-dark`);
+    }
+    // The toggle switches to light whatever the system prefers, and keeps the choice (a reload).
+    await phone.getByRole("button", { name: "Use light theme" }).click();
+    await phone.goto(consoleUrl("/"));
+    await phone.getByRole("button", { name: "Use dark theme" }).waitFor();
+    await phone.locator(".chart canvas").first().waitFor();
+    await consoleScreenshot(phone, "overview-phone-light");
     expect(await dark.problems()).toEqual([]);
     await dark.context.close();
   });
