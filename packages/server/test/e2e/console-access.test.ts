@@ -45,6 +45,12 @@ const READ_ONLY_BUTTONS = new Set([
 ]);
 
 beforeAll(async () => {
+  // Chromium starts while the servers do (assigned at once, so afterAll closes it either way).
+  const launching = chromiumAvailable
+    ? launchChromium().then((launched) => {
+        browser = launched;
+      })
+    : undefined;
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   idp = await startIdentityProvider({ redirectUri: `${publicUrl}/console/oidc/callback` });
@@ -74,7 +80,7 @@ beforeAll(async () => {
     "sandbox-api-key",
     { api_key: "sandbox-key-good" },
   );
-  if (chromiumAvailable) browser = await launchChromium();
+  await launching;
 });
 afterAll(async () => {
   await browser?.close();

@@ -44,6 +44,12 @@ const connectSandbox = (ownerId: string, ownerName: string) =>
   );
 
 beforeAll(async () => {
+  // Chromium starts while the server does (assigned at once, so afterAll closes it either way).
+  const launching = chromiumAvailable
+    ? launchChromium().then((launched) => {
+        browser = launched;
+      })
+    : undefined;
   receiver = await startWebhookReceiver();
   const port = await freePort();
   hub = await startTestServer({
@@ -59,8 +65,8 @@ beforeAll(async () => {
   });
   apiKey = await hub.createApiKey(PROJECT);
   await api("POST", "/webhooks/endpoints", { url: receiver.url });
-  if (!chromiumAvailable) return;
-  browser = await launchChromium();
+  if (!launching) return;
+  await launching;
   admin = await watchedPage(browser);
   page = admin.page;
   await admin.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: hub.url });
@@ -85,12 +91,17 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   it("finds an account by its owner, and shows an account in error with its reason", async () => {
     const wanted = await connectSandbox("owner-find-me", "Findable Ltd");
     await connectSandbox("owner-other", "Other Inc");
-    await page.goto(consoleUrl("/accounts"));
+    await openInApp(page, "/accounts");
+    // The whole list first, so that the search's answer is what replaces it (a list keeps
+    // showing its previous rows while the next page loads).
+    const other = page.getByRole("link", { name: "Other Inc" });
+    await other.waitFor();
     await page.getByLabel("Owner id, owner name or label").fill("find-me");
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/search=find-me/);
+    await other.waitFor({ state: "detached" });
     await page.getByRole("link", { name: "Findable Ltd" }).waitFor();
-    expect(await page.getByRole("link", { name: "Other Inc" }).count()).toBe(0);
+    expect(await other.count()).toBe(0);
     await consoleScreenshot(page, "accounts-laptop");
 
     // The provider stops accepting the stored key: verify puts the account in error.
@@ -125,6 +136,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
       clock: later,
       events: new WebhookOutbox(later, hub.config.organizationIdType),
     }).sweepOnce();
+    // A reload, not in-app navigation: the overview may be the page already shown, with older counts.
     await page.goto(consoleUrl("/"));
     const step = (name: string) => page.getByTestId(name).locator(".funnel-value");
     await expect.poll(() => step("funnel-created").textContent()).toBe(String(sum("sessions_created") + 2));
@@ -142,7 +154,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   });
 
   it("creates a connect session and copies its auth link", async () => {
-    await page.goto(consoleUrl("/connect-sessions"));
+    await openInApp(page, "/connect-sessions");
     await page.getByLabel("Owner id").first().fill("owner-from-console");
     await page.getByLabel("Owner name").fill("Console Customer");
     await page.getByRole("button", { name: "Create" }).click();
@@ -159,7 +171,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   });
 
   it("enables an integration from the catalog, and changes the project's settings", async () => {
-    await page.goto(consoleUrl("/integrations"));
+    await openInApp(page, "/integrations");
     await page.getByLabel("Provider name or category").fill("bamboo");
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/search=bamboo/);
@@ -177,7 +189,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   });
 
   it("creates an API key shown once, and revokes it: the revoked key then gets 401", async () => {
-    await page.goto(consoleUrl("/api-keys"));
+    await openInApp(page, "/api-keys");
     await page.getByRole("button", { name: "Create key" }).click();
     const shown = page.getByTestId("new-key");
     const key = (await shown.getByLabel("New API key").textContent()) ?? "";
@@ -209,7 +221,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
           JSON.stringify(delivery.event.data).includes(accountId),
       ),
     );
-    await page.goto(consoleUrl("/webhooks"));
+    await openInApp(page, "/webhooks");
     const succeeded = page
       .locator("tr[data-delivery-id]", { hasText: "account.created" })
       .filter({ hasText: "succeeded" });
@@ -260,7 +272,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
       await change("POST", `/webhooks/deliveries/${deliveryId}/replay`, {});
       return { keyId: key.id as string, operator: session.operator.subject as string };
     }, deliveryId);
-    await page.goto(consoleUrl("/audit?actor_type=console"));
+    await openInApp(page, "/audit?actor_type=console");
     const row = (action: string) =>
       page
         .locator(`tr[data-action="${action}"]`)
@@ -291,7 +303,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
     const otherId = await other.page.evaluate(
       async () => (await (await fetch("/console/session")).json()).id,
     );
-    await page.goto(consoleUrl("/console-sessions"));
+    await openInApp(page, "/console-sessions");
     const otherRow = page.locator(`tr[data-session-id="${otherId}"]`);
     await otherRow.waitFor();
     await consoleScreenshot(page, "console-sessions-laptop");

@@ -129,8 +129,11 @@ export async function waitForShell(page: Page): Promise<void> {
  * page load, which `page.goto` would repeat (bundle, styles, session) for every one.
  */
 export async function openInApp(page: Page, path: string): Promise<void> {
-  await page.evaluate((target) => {
+  await page.evaluate(async (target) => {
     window.history.pushState(null, "", `/console${target}`);
     window.dispatchEvent(new PopStateEvent("popstate"));
+    // Past the next frame, the router has rendered the new page: nothing the caller then waits
+    // for can still be the previous page's.
+    await new Promise((resolve) => requestAnimationFrame(resolve));
   }, path);
 }
