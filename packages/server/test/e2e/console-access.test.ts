@@ -12,7 +12,14 @@ import { startIdentityProvider, type TestIdentityProvider } from "../support/ide
 import { freePort, startTestServer, type TestServer } from "../support/server.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
 import { chromiumAvailable, launchChromium } from "./browser.js";
-import { consoleLink, consoleScreenshot, PHONE, waitForShell, watchedPage } from "./console-support.js";
+import {
+  consoleLink,
+  consoleScreenshot,
+  openInApp,
+  PHONE,
+  waitForShell,
+  watchedPage,
+} from "./console-support.js";
 
 const PROJECT = "console-access";
 let hub: TestServer;
@@ -38,6 +45,12 @@ const READ_ONLY_BUTTONS = new Set([
 ]);
 
 beforeAll(async () => {
+  // Chromium starts while the servers do (assigned at once, so afterAll closes it either way).
+  const launching = chromiumAvailable
+    ? launchChromium().then((launched) => {
+        browser = launched;
+      })
+    : undefined;
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   idp = await startIdentityProvider({ redirectUri: `${publicUrl}/console/oidc/callback` });
@@ -67,7 +80,7 @@ beforeAll(async () => {
     "sandbox-api-key",
     { api_key: "sandbox-key-good" },
   );
-  if (chromiumAvailable) browser = await launchChromium();
+  await launching;
 });
 afterAll(async () => {
   await browser?.close();
@@ -130,7 +143,7 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
   });
 
   it("refuses a used sign-in link and an expired one", async () => {
-    const link = await consoleLink(hub, ["--project", PROJECT]);
+    const link = await consoleLink(hub, { project: PROJECT });
     const first = await watchedPage(browser);
     await first.page.goto(link);
     await waitForShell(first.page);
@@ -143,7 +156,7 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
     await consoleScreenshot(again.page, "sign-in-link-refused");
     expect(await again.page.evaluate(async () => (await fetch("/console/session")).status)).toBe(401);
 
-    const expiring = await consoleLink(hub, ["--project", PROJECT]);
+    const expiring = await consoleLink(hub, { project: PROJECT });
     await sql`update console_sign_in_links set expires_at = ${"2000-01-01T00:00:00.000Z"} where consumed_at is null`.execute(
       hub.db.kysely,
     );
@@ -156,7 +169,7 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
   it("shows a viewer no change control on any page, and the API refuses a viewer's change", async () => {
     const viewer = await watchedPage(browser);
     const { page } = viewer;
-    await page.goto(await consoleLink(hub, ["--project", PROJECT, "--role", "viewer"]));
+    await page.goto(await consoleLink(hub, { project: PROJECT, role: "viewer" }));
     await waitForShell(page);
     // Each page, once it shows its data: only controls that read are there (no switch, no
     // enabled field that would change a setting, no button outside READ_ONLY_BUTTONS).
@@ -186,7 +199,7 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
       ["/console-sessions", () => page.locator("tr[data-session-id]").first().waitFor()],
     ];
     for (const [path, shown] of pages) {
-      await page.goto(`${hub.url}/console${path}`);
+      await openInApp(page, path);
       await shown();
       const buttons = await page
         .getByRole("button")
@@ -243,7 +256,7 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
 
   it("refuses an admin's change without the CSRF token, and cross-origin posts", async () => {
     const admin = await watchedPage(browser);
-    await admin.page.goto(await consoleLink(hub, ["--project", PROJECT]));
+    await admin.page.goto(await consoleLink(hub, { project: PROJECT }));
     await waitForShell(admin.page);
     const statuses = await admin.page.evaluate(async () => {
       const session = await (await fetch("/console/session")).json();

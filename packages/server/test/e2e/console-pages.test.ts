@@ -13,8 +13,10 @@ import { basicAuth, freePort, startTestServer, type TestServer } from "../suppor
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
 import { chromiumAvailable, launchChromium } from "./browser.js";
 import {
+  cliConsoleLink,
   consoleLink,
   consoleScreenshot,
+  openInApp,
   PHONE,
   type WatchedPage,
   waitForShell,
@@ -42,6 +44,12 @@ const connectSandbox = (ownerId: string, ownerName: string) =>
   );
 
 beforeAll(async () => {
+  // Chromium starts while the server does (assigned at once, so afterAll closes it either way).
+  const launching = chromiumAvailable
+    ? launchChromium().then((launched) => {
+        browser = launched;
+      })
+    : undefined;
   receiver = await startWebhookReceiver();
   const port = await freePort();
   hub = await startTestServer({
@@ -57,12 +65,14 @@ beforeAll(async () => {
   });
   apiKey = await hub.createApiKey(PROJECT);
   await api("POST", "/webhooks/endpoints", { url: receiver.url });
-  if (!chromiumAvailable) return;
-  browser = await launchChromium();
+  if (!launching) return;
+  await launching;
   admin = await watchedPage(browser);
   page = admin.page;
   await admin.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: hub.url });
-  await page.goto(await consoleLink(hub, ["--project", PROJECT, "--role", "admin"]));
+  // The one sign-in through the real `connect-hub console link` command; the other tests make
+  // their links in-process (consoleLink), by the same service calls.
+  await page.goto(await cliConsoleLink(hub, ["--project", PROJECT, "--role", "admin"]));
   await waitForShell(page);
 });
 afterAll(async () => {
@@ -81,12 +91,17 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   it("finds an account by its owner, and shows an account in error with its reason", async () => {
     const wanted = await connectSandbox("owner-find-me", "Findable Ltd");
     await connectSandbox("owner-other", "Other Inc");
-    await page.goto(consoleUrl("/accounts"));
+    await openInApp(page, "/accounts");
+    // The whole list first, so that the search's answer is what replaces it (a list keeps
+    // showing its previous rows while the next page loads).
+    const other = page.getByRole("link", { name: "Other Inc" });
+    await other.waitFor();
     await page.getByLabel("Owner id, owner name or label").fill("find-me");
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/search=find-me/);
+    await other.waitFor({ state: "detached" });
     await page.getByRole("link", { name: "Findable Ltd" }).waitFor();
-    expect(await page.getByRole("link", { name: "Other Inc" }).count()).toBe(0);
+    expect(await other.count()).toBe(0);
     await consoleScreenshot(page, "accounts-laptop");
 
     // The provider stops accepting the stored key: verify puts the account in error.
@@ -121,6 +136,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
       clock: later,
       events: new WebhookOutbox(later, hub.config.organizationIdType),
     }).sweepOnce();
+    // A reload, not in-app navigation: the overview may be the page already shown, with older counts.
     await page.goto(consoleUrl("/"));
     const step = (name: string) => page.getByTestId(name).locator(".funnel-value");
     await expect.poll(() => step("funnel-created").textContent()).toBe(String(sum("sessions_created") + 2));
@@ -138,7 +154,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   });
 
   it("creates a connect session and copies its auth link", async () => {
-    await page.goto(consoleUrl("/connect-sessions"));
+    await openInApp(page, "/connect-sessions");
     await page.getByLabel("Owner id").first().fill("owner-from-console");
     await page.getByLabel("Owner name").fill("Console Customer");
     await page.getByRole("button", { name: "Create" }).click();
@@ -155,7 +171,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   });
 
   it("enables an integration from the catalog, and changes the project's settings", async () => {
-    await page.goto(consoleUrl("/integrations"));
+    await openInApp(page, "/integrations");
     await page.getByLabel("Provider name or category").fill("bamboo");
     await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/search=bamboo/);
@@ -173,7 +189,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   });
 
   it("creates an API key shown once, and revokes it: the revoked key then gets 401", async () => {
-    await page.goto(consoleUrl("/api-keys"));
+    await openInApp(page, "/api-keys");
     await page.getByRole("button", { name: "Create key" }).click();
     const shown = page.getByTestId("new-key");
     const key = (await shown.getByLabel("New API key").textContent()) ?? "";
@@ -205,7 +221,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
           JSON.stringify(delivery.event.data).includes(accountId),
       ),
     );
-    await page.goto(consoleUrl("/webhooks"));
+    await openInApp(page, "/webhooks");
     const succeeded = page
       .locator("tr[data-delivery-id]", { hasText: "account.created" })
       .filter({ hasText: "succeeded" });
@@ -256,7 +272,7 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
       await change("POST", `/webhooks/deliveries/${deliveryId}/replay`, {});
       return { keyId: key.id as string, operator: session.operator.subject as string };
     }, deliveryId);
-    await page.goto(consoleUrl("/audit?actor_type=console"));
+    await openInApp(page, "/audit?actor_type=console");
     const row = (action: string) =>
       page
         .locator(`tr[data-action="${action}"]`)
@@ -282,12 +298,12 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
 
   it("lists the console sessions and revokes another operator's session at once", async () => {
     const other = await watchedPage(browser);
-    await other.page.goto(await consoleLink(hub, ["--project", PROJECT]));
+    await other.page.goto(await consoleLink(hub, { project: PROJECT }));
     await waitForShell(other.page);
     const otherId = await other.page.evaluate(
       async () => (await (await fetch("/console/session")).json()).id,
     );
-    await page.goto(consoleUrl("/console-sessions"));
+    await openInApp(page, "/console-sessions");
     const otherRow = page.locator(`tr[data-session-id="${otherId}"]`);
     await otherRow.waitFor();
     await consoleScreenshot(page, "console-sessions-laptop");
@@ -301,40 +317,36 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
   });
 
   it("works at a phone's width (navigation behind the menu) and in dark mode", async () => {
-    const link = await consoleLink(hub, ["--project", PROJECT]);
-    const phone = await watchedPage(browser, { viewport: PHONE, colorScheme: "dark" });
-    await phone.page.goto(link);
-    await waitForShell(phone.page);
-    await phone.page.locator(".chart canvas").first().waitFor();
-    await consoleScreenshot(phone.page, "overview-phone-dark");
-    expect(await phone.page.getByRole("link", { name: "Accounts" }).isVisible()).toBe(false);
-    await phone.page.getByRole("button", { name: "Menu" }).click();
-    await consoleScreenshot(phone.page, "navigation-phone-dark");
-    await phone.page.getByRole("link", { name: "Accounts" }).click();
-    await phone.page.getByRole("heading", { name: "Accounts" }).waitFor();
-    await consoleScreenshot(phone.page, "accounts-phone-dark");
-    for (const [path, name] of [
-      ["/webhooks", "webhooks"],
-      ["/integrations", "integrations"],
-      ["/audit", "audit"],
-    ] as const) {
-      await phone.page.goto(consoleUrl(path));
-      await phone.page.getByRole("heading", { level: 1 }).waitFor();
-      await consoleScreenshot(phone.page, `${name}-phone-dark`);
-    }
-    // The toggle switches to light whatever the system prefers, and keeps the choice.
-    await phone.page.getByRole("button", { name: "Use light theme" }).click();
-    await phone.page.goto(consoleUrl("/"));
-    await phone.page.getByRole("button", { name: "Use dark theme" }).waitFor();
-    await phone.page.locator(".chart canvas").first().waitFor();
-    await consoleScreenshot(phone.page, "overview-phone-light");
-    expect(await phone.problems()).toEqual([]);
-    await phone.context.close();
-
+    // One context for both widths, dark as the system prefers: a laptop first, then a phone.
     const dark = await watchedPage(browser, { colorScheme: "dark" });
-    await dark.page.goto(await consoleLink(hub, ["--project", PROJECT]));
-    await dark.page.locator(".chart canvas").first().waitFor();
-    await consoleScreenshot(dark.page, "overview-laptop-dark");
+    const phone = dark.page;
+    await phone.goto(await consoleLink(hub, { project: PROJECT }));
+    await waitForShell(phone);
+    await phone.locator(".chart canvas").first().waitFor();
+    await consoleScreenshot(phone, "overview-laptop-dark");
+    await phone.setViewportSize(PHONE);
+    await consoleScreenshot(phone, "overview-phone-dark");
+    expect(await phone.getByRole("link", { name: "Accounts" }).isVisible()).toBe(false);
+    await phone.getByRole("button", { name: "Menu" }).click();
+    await consoleScreenshot(phone, "navigation-phone-dark");
+    await phone.getByRole("link", { name: "Accounts" }).click();
+    await phone.getByRole("heading", { name: "Accounts" }).waitFor();
+    await consoleScreenshot(phone, "accounts-phone-dark");
+    for (const [path, name, heading] of [
+      ["/webhooks", "webhooks", "Webhooks"],
+      ["/integrations", "integrations", "Integrations"],
+      ["/audit", "audit", "Audit log"],
+    ] as const) {
+      await openInApp(phone, path);
+      await phone.getByRole("heading", { level: 1, name: heading }).waitFor();
+      await consoleScreenshot(phone, `${name}-phone-dark`);
+    }
+    // The toggle switches to light whatever the system prefers, and keeps the choice (a reload).
+    await phone.getByRole("button", { name: "Use light theme" }).click();
+    await phone.goto(consoleUrl("/"));
+    await phone.getByRole("button", { name: "Use dark theme" }).waitFor();
+    await phone.locator(".chart canvas").first().waitFor();
+    await consoleScreenshot(phone, "overview-phone-light");
     expect(await dark.problems()).toEqual([]);
     await dark.context.close();
   });

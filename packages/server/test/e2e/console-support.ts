@@ -1,15 +1,21 @@
 /**
- * What the console's Chromium tests share: a sign-in link from the real CLI
- * (`connect-hub console link`, run against the test server's database), a page that records
- * every CSP violation and console error, and screenshots under test-artifacts/console/.
+ * What the console's Chromium tests share: sign-in links (one test runs the real CLI,
+ * `connect-hub console link`; the others make theirs in-process through the same service calls,
+ * which spares a Node process per sign-in), a page that records every CSP violation and console
+ * error, in-app navigation, and screenshots under test-artifacts/console/.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { existingProject } from "../../src/cli/options.js";
+import { AuditLog } from "../../src/console/audit.js";
+import { ConsoleService } from "../../src/console/service.js";
+import type { ConsoleRole } from "../../src/db/schema.js";
+import { DEFAULT_ORGANIZATION } from "../../src/tenancy/service.js";
 import { cli } from "../support/process.js";
 import type { TestServer } from "../support/server.js";
 import { screenshot } from "./browser.js";
 
 /** Runs `connect-hub console link` and returns the link it printed alone on standard output. */
-export async function consoleLink(hub: TestServer, args: string[] = []): Promise<string> {
+export async function cliConsoleLink(hub: TestServer, args: string[] = []): Promise<string> {
   const result = await cli(
     {
       DATABASE_URL: hub.databaseUrl,
@@ -22,7 +28,39 @@ export async function consoleLink(hub: TestServer, args: string[] = []): Promise
     ...args,
   );
   if (result.code !== 0) throw new Error(`console link failed: ${result.stderr}`);
-  const link = result.stdout.trim();
+  return checkedLink(hub, result.stdout.trim());
+}
+
+/**
+ * A sign-in link made in-process by what `connect-hub console link` runs (src/console/cli.ts):
+ * the project looked up by name, `ConsoleService.createSignInLink` and the audit event.
+ */
+export async function consoleLink(
+  hub: TestServer,
+  options: { project: string; role?: ConsoleRole },
+): Promise<string> {
+  const role = options.role ?? "admin";
+  const project = await existingProject(hub.db, {
+    project: options.project,
+    organization: DEFAULT_ORGANIZATION,
+  });
+  const link = await new ConsoleService(hub.db.kysely, hub.config.publicUrl).createSignInLink({
+    projectId: project.id,
+    role,
+    createdBy: "cli",
+  });
+  await new AuditLog(hub.db.kysely).record({
+    projectId: project.id,
+    actor: { type: "cli", id: "cli", display: "cli" },
+    action: "console.link_created",
+    targetType: "console_sign_in_link",
+    targetId: link.id,
+    details: { role },
+  });
+  return checkedLink(hub, link.url);
+}
+
+function checkedLink(hub: TestServer, link: string): string {
   if (!link.startsWith(`${hub.config.publicUrl}/console/sign-in?token=chl_`)) {
     throw new Error(`unexpected link: ${link}`);
   }
@@ -83,4 +121,19 @@ export function consoleScreenshot(page: Page, name: string): Promise<void> {
 /** Waits until the console shows its signed-in shell. */
 export async function waitForShell(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/**
+ * Opens a console path (relative to /console) the way the app's own links do, through the
+ * router, without reloading the app: the tests that visit many pages check each page, not the
+ * page load, which `page.goto` would repeat (bundle, styles, session) for every one.
+ */
+export async function openInApp(page: Page, path: string): Promise<void> {
+  await page.evaluate(async (target) => {
+    window.history.pushState(null, "", `/console${target}`);
+    window.dispatchEvent(new PopStateEvent("popstate"));
+    // Past the next frame, the router has rendered the new page: nothing the caller then waits
+    // for can still be the previous page's.
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }, path);
 }
