@@ -257,7 +257,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     events,
   });
   const consoleSessions = new ConsoleService(db.kysely, config.publicUrl, clock);
-  const audit = new AuditLog(db.kysely, clock);
+  const audit = new AuditLog(db.kysely, clock, db.writes);
   registerAuditHook(app, audit);
   const context = {
     config,

@@ -363,6 +363,29 @@ for (const dialect of TEST_DIALECTS) {
         ]);
       });
 
+      it("records every one of concurrent session creates (events queued through the group commit)", async () => {
+        const created = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            keyCall(server, apiKey, "POST", "/connect_sessions", {
+              origin_owner_id: `audit-burst-${i}`,
+              origin_owner_name: "Burst",
+            }),
+          ),
+        );
+        const ids = created.map((response) => {
+          expect(response.status).toBe(201);
+          return String(response.body.id);
+        });
+        const events = await server.db.kysely
+          .selectFrom("audit_events")
+          .select(["target_id", "actor_type"])
+          .where("action", "=", "connect_session.created")
+          .where("target_id", "in", ids)
+          .execute();
+        expect(events.map((event) => event.target_id).sort()).toEqual([...ids].sort());
+        expect(new Set(events.map((event) => event.actor_type))).toEqual(new Set(["api_key"]));
+      });
+
       it("records sign-ins, key changes, revocations, never a secret, and filters", async () => {
         const created = await admin.call("POST", "/api_keys");
         const recorded = await admin.call(

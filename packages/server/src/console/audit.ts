@@ -8,13 +8,24 @@
  * Details are small and never hold a secret: a route's `details` names what changed (field
  * names, a provider), never the values of tokens, keys, or client secrets.
  */
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type {
+  FastifyInstance,
+  FastifyRequest,
+  onSendAsyncHookHandler,
+  preSerializationAsyncHookHandler,
+} from "fastify";
 import type { Kysely } from "kysely";
 import { randomId } from "../crypto/tokens.js";
+import type { GroupCommit } from "../db/group-commit.js";
 import type { AuditEventTable, Database } from "../db/schema.js";
 import type { Actor } from "../tenancy/store.js";
 import { type Clock, isoTimestamp, systemClock } from "../time.js";
-import { type AuditFilters, insertAuditEvent, listAuditEvents } from "./audit-store.js";
+import {
+  type AuditFilters,
+  insertAuditEvent,
+  insertAuditEventsTogether,
+  listAuditEvents,
+} from "./audit-store.js";
 
 export interface AuditDeclaration {
   /** Dotted: `integration.updated`, `api_key.created`... */
@@ -60,14 +71,28 @@ export interface AuditEventView {
 }
 
 export class AuditLog {
+  /**
+   * With `writes` (the server), events recorded outside a caller's transaction go through the
+   * group commit: the events of concurrent requests (a burst of session creates, each audited)
+   * share one transaction and one durable flush instead of a commit each. Either way `record`
+   * returns only once the event is committed.
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock = systemClock,
+    private readonly writes?: GroupCommit,
   ) {}
 
-  async record(entry: AuditEntry, db: Kysely<Database> = this.db): Promise<void> {
+  /** Records the event, in `db` when given (the caller's transaction), otherwise on its own. */
+  async record(entry: AuditEntry, db?: Kysely<Database>): Promise<void> {
+    const event = this.eventOf(entry);
+    if (db === undefined && this.writes) await this.writes.runBatchable(insertAuditEventsTogether, event);
+    else await insertAuditEvent(db ?? this.db, event);
+  }
+
+  private eventOf(entry: AuditEntry): AuditEventTable {
     const now = this.clock();
-    await insertAuditEvent(db, {
+    return {
       // Time first, so ids of one project sort roughly by time.
       id: `aud_${now.getTime().toString(36).padStart(9, "0")}${randomId("", 9)}`,
       project_id: entry.projectId,
@@ -82,7 +107,7 @@ export class AuditLog {
       user_agent: entry.userAgent?.slice(0, 500) ?? null,
       request_id: entry.requestId ?? null,
       details: JSON.stringify(entry.details ?? {}),
-    });
+    };
   }
 
   /** A page of events, newest first; `limit + 1` asked so the caller knows whether more follow. */
@@ -126,6 +151,8 @@ const recorded = new WeakSet<FastifyRequest>();
 /**
  * Records the declared change of each successful admin request. preSerialization sees an
  * object answer (so a created thing's id can be read); onSend covers answers without one.
+ * The hooks are added only to the routes that declare a change (when each route is
+ * registered), so the other routes (authenticate, the connect page) do not run them.
  */
 export function registerAuditHook(app: FastifyInstance, audit: AuditLog): void {
   const record = async (request: FastifyRequest, statusCode: number, answer: unknown) => {
@@ -144,14 +171,23 @@ export function registerAuditHook(app: FastifyInstance, audit: AuditLog): void {
       ...requestOrigin(request),
     });
   };
-  app.addHook("preSerialization", async (request, reply, payload) => {
+  const beforeSerialization: preSerializationAsyncHookHandler = async (request, reply, payload) => {
     await record(request, reply.statusCode, payload);
     return payload;
-  });
-  app.addHook("onSend", async (request, reply, payload) => {
+  };
+  const beforeSending: onSendAsyncHookHandler = async (request, reply, payload) => {
     await record(request, reply.statusCode, undefined);
     return payload;
+  };
+  app.addHook("onRoute", (route) => {
+    if (!route.config?.audit) return;
+    route.preSerialization = [...hookList(route.preSerialization), beforeSerialization];
+    route.onSend = [...hookList(route.onSend), beforeSending];
   });
+}
+
+function hookList<H>(hooks: H | H[] | undefined): H[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 }
 
 /** `targetId` for routes whose target is a path parameter. */
