@@ -36,7 +36,7 @@ import { requireAdmin } from "./http/admin-auth.js";
 import { AuthFailureLimiter } from "./http/auth-failures.js";
 import { ApiError, errorBody, errorHandler, sendError, toApiError } from "./http/errors.js";
 import { guardedJsonParser, rejectNulInUrl } from "./http/input-guards.js";
-import { logDestination, loggerOptions, OneLinePerRequest } from "./http/logging.js";
+import { logDestination, loggerOptions, OneLinePerRequest, requestLogger } from "./http/logging.js";
 import { registerRateLimit } from "./http/rate-limit.js";
 import { newRequestId, REQUEST_ID_HEADER, requestIdGenerator } from "./http/request-id.js";
 import { ErrorResponse } from "./http/schema-types.js";
@@ -110,6 +110,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendError(reply, apiError);
     },
     logController: new OneLinePerRequest(),
+    childLoggerFactory: requestLogger,
     return503OnClosing: true,
     // A hop count trusts that many proxies nearest to the server (as Express does).
     trustProxy:
