@@ -230,11 +230,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const accounts = new AccountService(db.kysely, catalog, secrets, clock, events);
   const metrics = registerMetrics(app, db, config.metrics);
   const tenancy = new TenancyService(db.kysely, clock, { apiKeyCacheSeconds: config.apiKeyCacheSeconds });
+  const audit = new AuditLog(db.kysely, clock, db.writes);
   const connectSessions = new ConnectSessionService(db, clock, {
     publicUrl: config.publicUrl,
     organizationIdType: config.organizationIdType,
     onSessionCreated: metrics.sessionCreated,
     checkProvider: (projectId, providerKey) => integrations.assertOffered(projectId, providerKey),
+    audit,
   });
   const credentials = new CredentialService(
     db.kysely,
@@ -258,7 +260,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     events,
   });
   const consoleSessions = new ConsoleService(db.kysely, config.publicUrl, clock);
-  const audit = new AuditLog(db.kysely, clock, db.writes);
   registerAuditHook(app, audit);
   const context = {
     config,

@@ -363,7 +363,7 @@ for (const dialect of TEST_DIALECTS) {
         ]);
       });
 
-      it("records every one of concurrent session creates (events queued through the group commit)", async () => {
+      it("records every session create once, in the create's own commit; a replay records nothing", async () => {
         const created = await Promise.all(
           Array.from({ length: 20 }, (_, i) =>
             keyCall(server, apiKey, "POST", "/connect_sessions", {
@@ -384,6 +384,19 @@ for (const dialect of TEST_DIALECTS) {
           .execute();
         expect(events.map((event) => event.target_id).sort()).toEqual([...ids].sort());
         expect(new Set(events.map((event) => event.actor_type))).toEqual(new Set(["api_key"]));
+
+        const body = { origin_owner_id: "audit-idempotent", origin_owner_name: "Once" };
+        const headers = { "idempotency-key": `audit-${crypto.randomUUID()}` };
+        const first = await keyCall(server, apiKey, "POST", "/connect_sessions", body, headers);
+        const replay = await keyCall(server, apiKey, "POST", "/connect_sessions", body, headers);
+        expect(replay.headers.get("idempotent-replayed")).toBe("true");
+        const recorded = await server.db.kysely
+          .selectFrom("audit_events")
+          .select(["request_id"])
+          .where("action", "=", "connect_session.created")
+          .where("target_id", "=", String(first.body.id))
+          .execute();
+        expect(recorded).toEqual([{ request_id: first.headers.get("x-request-id") }]);
       });
 
       it("records sign-ins, key changes, revocations, never a secret, and filters", async () => {

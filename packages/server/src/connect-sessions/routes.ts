@@ -1,5 +1,6 @@
 /** HTTP routes of the Connect Sessions API; thin: parse, call the service, shape the reply. */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { requestOrigin } from "../console/audit.js";
 import { principalOf } from "../http/auth.js";
 import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
@@ -15,16 +16,7 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
     app.post(
       "/connect_sessions",
       {
-        config: {
-          audit: {
-            action: "connect_session.created",
-            targetType: "connect_session",
-            targetId: (_request, answer) => {
-              const id = (answer as { id?: unknown } | undefined)?.id;
-              return id === undefined ? undefined : String(id);
-            },
-          },
-        },
+        // Audited by the service, in the create's own transaction (not by the audit hook).
         onRequest: context.adminAuth,
         schema: {
           operationId: "stackone_create_connect_session",
@@ -49,6 +41,7 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
           principalOf(request),
           request.body,
           typeof idempotencyKey === "string" ? idempotencyKey : undefined,
+          requestOrigin(request),
         );
         if (replayed) reply.header("idempotent-replayed", "true");
         return reply.code(201).send(session);

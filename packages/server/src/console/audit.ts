@@ -85,12 +85,13 @@ export class AuditLog {
 
   /** Records the event, in `db` when given (the caller's transaction), otherwise on its own. */
   async record(entry: AuditEntry, db?: Kysely<Database>): Promise<void> {
-    const event = this.eventOf(entry);
+    const event = this.eventFor(entry);
     if (db === undefined && this.writes) await this.writes.runBatchable(insertAuditEventsTogether, event);
     else await insertAuditEvent(db ?? this.db, event);
   }
 
-  private eventOf(entry: AuditEntry): AuditEventTable {
+  /** The row an entry is stored as, for callers that insert it in their own transaction. */
+  eventFor(entry: AuditEntry): AuditEventTable {
     const now = this.clock();
     return {
       // Time first, so ids of one project sort roughly by time.
