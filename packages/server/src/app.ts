@@ -45,7 +45,7 @@ import {
   useErrorClock,
 } from "./http/errors.js";
 import { guardedJsonParser, rejectNulInUrl } from "./http/input-guards.js";
-import { logDestination, loggerOptions, OneLinePerRequest } from "./http/logging.js";
+import { logDestination, loggerOptions, OneLinePerRequest, requestLogger } from "./http/logging.js";
 import { registerRateLimit } from "./http/rate-limit.js";
 import { newRequestId, REQUEST_ID_HEADER, requestIdGenerator } from "./http/request-id.js";
 import { ErrorResponse } from "./http/schema-types.js";
@@ -127,6 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     schemaController: { compilersFactory: { buildSerializer: sharedSerializerFactory() } },
     // Requests that arrive while closing get our 503 envelope (refuseWhileClosing), not Fastify's.
     return503OnClosing: false,
+    childLoggerFactory: requestLogger,
     // A hop count trusts that many proxies nearest to the server (as Express does).
     trustProxy:
       typeof config.trustProxy === "number"
@@ -252,11 +253,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const accounts = new AccountService(db.kysely, catalog, secrets, clock, events);
   const metrics = registerMetrics(app, db, config.metrics);
   const tenancy = new TenancyService(db.kysely, clock, { apiKeyCacheSeconds: config.apiKeyCacheSeconds });
+  const audit = new AuditLog(db.kysely, clock, db.writes);
   const connectSessions = new ConnectSessionService(db, clock, {
     publicUrl: config.publicUrl,
     organizationIdType: config.organizationIdType,
     onSessionCreated: metrics.sessionCreated,
     checkProvider: (projectId, providerKey) => integrations.assertOffered(projectId, providerKey),
+    audit,
   });
   const credentials = new CredentialService(
     db.kysely,
@@ -280,7 +283,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     events,
   });
   const consoleSessions = new ConsoleService(db.kysely, config.publicUrl, clock);
-  const audit = new AuditLog(db.kysely, clock);
   registerAuditHook(app, audit);
   const context = {
     config,

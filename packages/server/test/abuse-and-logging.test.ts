@@ -159,6 +159,46 @@ describe("bad input never breaks the server", () => {
 });
 
 describe("logs", () => {
+  it("write each request line exactly as pino would, request id included", async () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on("data", (chunk: Buffer) => lines.push(...chunk.toString("utf8").split("\n").filter(Boolean)));
+    const server = await startTestServer({ logStream: stream });
+    try {
+      const userAgent = 'probe "quoted" \\ é\ttab';
+      const response = await fetch(`${server.url}/connect?token=chs_secret&x=1`, {
+        headers: { "user-agent": userAgent },
+      });
+      await response.text();
+      const requestId = response.headers.get("x-request-id");
+      const line = lines.find((text) => text.includes(`"reqId":"${requestId}"`));
+      expect(line).toBeDefined();
+      const fast = JSON.parse(line as string) as { time: number; responseTime: number };
+      // The same fields through pino itself: the line must match byte for byte but for the time.
+      lines.length = 0;
+      server.app.log.child({ reqId: requestId }).info(
+        {
+          req: {
+            method: "GET",
+            url: "/connect?token=chs_secret&x=1",
+            ip: "127.0.0.1",
+            headers: { "user-agent": userAgent },
+          },
+          res: { statusCode: response.status },
+          responseTime: fast.responseTime,
+        },
+        "request completed",
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      const viaPino = lines[0] as string;
+      const withoutTime = (text: string) => text.replace(/"time":\d+/, '"time":0');
+      expect(withoutTime(line as string)).toBe(withoutTime(viaPino));
+      expect(line).toContain("token=[REDACTED]");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("record each request without keys, tokens or credentials", async () => {
     const stream = new PassThrough();
     const lines: string[] = [];

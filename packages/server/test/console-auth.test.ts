@@ -362,6 +362,42 @@ for (const dialect of TEST_DIALECTS) {
         ]);
       });
 
+      it("records every session create once, in the create's own commit; a replay records nothing", async () => {
+        const created = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            keyCall(server, apiKey, "POST", "/connect_sessions", {
+              origin_owner_id: `audit-burst-${i}`,
+              origin_owner_name: "Burst",
+            }),
+          ),
+        );
+        const ids = created.map((response) => {
+          expect(response.status).toBe(201);
+          return String(response.body.id);
+        });
+        const events = await server.db.kysely
+          .selectFrom("audit_events")
+          .select(["target_id", "actor_type"])
+          .where("action", "=", "connect_session.created")
+          .where("target_id", "in", ids)
+          .execute();
+        expect(events.map((event) => event.target_id).sort()).toEqual([...ids].sort());
+        expect(new Set(events.map((event) => event.actor_type))).toEqual(new Set(["api_key"]));
+
+        const body = { origin_owner_id: "audit-idempotent", origin_owner_name: "Once" };
+        const headers = { "idempotency-key": `audit-${crypto.randomUUID()}` };
+        const first = await keyCall(server, apiKey, "POST", "/connect_sessions", body, headers);
+        const replay = await keyCall(server, apiKey, "POST", "/connect_sessions", body, headers);
+        expect(replay.headers.get("idempotent-replayed")).toBe("true");
+        const recorded = await server.db.kysely
+          .selectFrom("audit_events")
+          .select(["request_id"])
+          .where("action", "=", "connect_session.created")
+          .where("target_id", "=", String(first.body.id))
+          .execute();
+        expect(recorded).toEqual([{ request_id: first.headers.get("x-request-id") }]);
+      });
+
       it("records sign-ins, key changes, revocations, never a secret, and filters", async () => {
         const created = await admin.call("POST", "/api_keys");
         const recorded = await admin.call(

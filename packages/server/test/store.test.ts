@@ -151,6 +151,40 @@ for (const dialect of TEST_DIALECTS) {
         expect(await find(projectId, "2026-11-25T12:59:59.999Z")).toBeDefined();
       });
 
+      it("never reads another request's uncommitted write, even while its transaction is open", async () => {
+        // The database as the server opens it (no driver probe), so hot reads take their fast path.
+        const url = postgres?.url ?? `file:${path.join(dataDir, "store.sqlite")}`;
+        const served = openDatabase(loadConfig({ DATABASE_URL: url }).database);
+        try {
+          const row = newSession(projectId);
+          let reading: Promise<unknown> | undefined;
+          const rolledBack = await served.kysely
+            .transaction()
+            .execute(async (trx) => {
+              await sessions.insertConnectSession(trx, row);
+              // A read on the database itself while the transaction holds SQLite's one
+              // connection: it must wait its turn, not run inside the open transaction.
+              reading = sessions.findLiveConnectSessionByTokenHash(
+                served.kysely,
+                projectId,
+                row.token_hash,
+                NOW,
+              );
+              await new Promise((resolve) => setImmediate(resolve));
+              throw new Error("roll back");
+            })
+            .catch((error: Error) => error.message);
+          expect(rolledBack).toBe("roll back");
+          expect(await reading).toBeUndefined();
+          const stored = await sessions.insertConnectSession(served.kysely, row);
+          expect(
+            await sessions.findLiveConnectSessionByTokenHash(served.kysely, projectId, row.token_hash, NOW),
+          ).toEqual(stored);
+        } finally {
+          await served.close();
+        }
+      });
+
       it("refuses a duplicate token hash as a unique violation", async () => {
         const row = newSession(projectId);
         await sessions.insertConnectSession(db.kysely, row);

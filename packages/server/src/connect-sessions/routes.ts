@@ -1,7 +1,7 @@
 /** HTTP routes of the Connect Sessions API; thin: parse, call the service, shape the reply. */
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import { fromAnswer } from "../console/audit.js";
+import { requestOrigin } from "../console/audit.js";
 import { principalOf } from "../http/auth.js";
 import { ADMIN_SECURITY, type RouteContext } from "../http/route-context.js";
 import { errorResponses } from "../http/schema-types.js";
@@ -25,14 +25,8 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
     app.post(
       "/connect_sessions",
       {
-        config: {
-          audit: {
-            action: "connect_session.created",
-            targetType: "connect_session",
-            // The created session's (integer) id, from the answer.
-            targetId: fromAnswer(),
-          },
-        },
+        // Audited by the service, in the create's own transaction (not by the audit hook).
+        config: { audit: false },
         onRequest: context.adminAuth,
         schema: {
           operationId: "stackone_create_connect_session",
@@ -57,6 +51,7 @@ export function connectSessionRoutes(context: RouteContext): FastifyPluginAsyncT
           principalOf(request),
           request.body,
           typeof idempotencyKey === "string" ? idempotencyKey : undefined,
+          requestOrigin(request),
         );
         if (replayed) reply.header(IDEMPOTENT_REPLAY_HEADER, "true");
         return reply.code(201).send(session);

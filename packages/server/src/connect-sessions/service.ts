@@ -5,9 +5,12 @@
 import type { Kysely } from "kysely";
 import { findAccount } from "../accounts/store.js";
 import type { OrganizationIdType } from "../config.js";
+import type { AuditLog } from "../console/audit.js";
+import { insertAuditEvent, insertAuditEventsTogether } from "../console/audit-store.js";
 import { hashToken, issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
 import type { Db } from "../db/database.js";
-import type { Database } from "../db/schema.js";
+import type { BatchableWork } from "../db/group-commit.js";
+import type { AuditEventTable, Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import { freeFormJson } from "../http/input-guards.js";
 import { pageOf } from "../http/schema-types.js";
@@ -47,6 +50,39 @@ export interface ConnectSessionWithTokenView extends ConnectSessionView {
   auth_link_url: string;
 }
 
+/** Where a create came from, for its audit event. */
+export interface CreateOrigin {
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  requestId?: string | undefined;
+}
+
+interface AuditedSession {
+  row: store.NewConnectSession;
+  /** The `connect_session.created` event; its target id is the session's, known once inserted. */
+  event: AuditEventTable | undefined;
+}
+
+/**
+ * New sessions and the audit events of their creation, in one transaction: a recorded create
+ * was made and a made create is recorded, with one durable flush for both (an event committed
+ * after its session cost a second commit per burst of creates, and their latency twice over).
+ */
+const insertAuditedSessionsTogether: BatchableWork<AuditedSession, store.ConnectSessionRow> = {
+  name: "insert connect sessions and their audit events",
+  async executeMany(trx, inputs) {
+    const stored = await store.insertConnectSessions(
+      trx,
+      inputs.map((input) => input.row),
+    );
+    const events = inputs.flatMap((input, index) =>
+      input.event ? [{ ...input.event, target_id: String(stored[index]?.id) }] : [],
+    );
+    await insertAuditEventsTogether.executeMany(trx, events);
+    return stored;
+  },
+};
+
 export const INVALID_SESSION_TOKEN_MESSAGE =
   "Unauthorized: the connect session token is invalid or has expired";
 
@@ -61,6 +97,8 @@ export class ConnectSessionService {
       onSessionCreated?: () => void;
       /** Refuses a `provider` the project cannot offer, before anything is stored. */
       checkProvider?: (projectId: string, providerKey: string) => Promise<void>;
+      /** Records `connect_session.created` with each create (not replays), in its transaction. */
+      audit?: AuditLog;
     },
   ) {}
 
@@ -68,6 +106,7 @@ export class ConnectSessionService {
     principal: Principal,
     input: ConnectSessionCreate,
     idempotencyKey?: string,
+    origin: CreateOrigin = {},
   ): Promise<{ session: ConnectSessionWithTokenView; replayed: boolean }> {
     assertNotBlank(input.origin_owner_id, "origin_owner_id");
     assertNotBlank(input.origin_owner_name, "origin_owner_name");
@@ -82,14 +121,18 @@ export class ConnectSessionService {
     if (idempotencyKey === undefined) {
       // The common case: one multi-row INSERT for all the creates of a group commit.
       const { token, row } = this.newSession(principal, input);
-      const stored = await this.db.writes.runBatchable(store.insertSessionsTogether, row);
+      const event = this.createdEvent(principal, origin);
+      const stored = await this.db.writes.runBatchable(insertAuditedSessionsTogether, { row, event });
       this.options.onSessionCreated?.();
       return { session: withToken(stored, token), replayed: false };
     }
     // Runs inside the idempotency record's transaction, and again from scratch if retried.
     const create = async (trx: Kysely<Database>): Promise<ConnectSessionWithTokenView> => {
       const { token, row } = this.newSession(principal, input);
-      return withToken(await store.insertConnectSession(trx, row), token);
+      const stored = await store.insertConnectSession(trx, row);
+      const event = this.createdEvent(principal, origin);
+      if (event) await insertAuditEvent(trx, { ...event, target_id: String(stored.id) });
+      return withToken(stored, token);
     };
     const outcome = await runIdempotently(
       this.db,
@@ -104,6 +147,16 @@ export class ConnectSessionService {
     );
     if (!outcome.replayed) this.options.onSessionCreated?.();
     return { session: outcome.body, replayed: outcome.replayed };
+  }
+
+  private createdEvent(principal: Principal, origin: CreateOrigin): AuditEventTable | undefined {
+    return this.options.audit?.eventFor({
+      projectId: principal.projectId,
+      actor: principal.actor,
+      action: "connect_session.created",
+      targetType: "connect_session",
+      ...origin,
+    });
   }
 
   /** A new pending session for the principal's project, and the token that only its owner sees. */

@@ -1,11 +1,28 @@
 /** Storage of the audit log: one row per change, listed newest first per project. */
 import type { Kysely } from "kysely";
 import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import type { BatchableWork } from "../db/group-commit.js";
 import type { AuditEventTable, Database } from "../db/schema.js";
 
 export async function insertAuditEvent(db: Kysely<Database>, event: AuditEventTable): Promise<void> {
   await db.insertInto("audit_events").values(event).execute();
 }
+
+/**
+ * The events of one group commit go in as one multi-row INSERT. A pure insert of rows built
+ * before queueing, so it may run again (group-commit.ts's contract).
+ */
+export const insertAuditEventsTogether: BatchableWork<AuditEventTable, undefined> = {
+  name: "insert audit events",
+  async executeMany(trx, events) {
+    if (events.length > 0)
+      await trx
+        .insertInto("audit_events")
+        .values([...events])
+        .execute();
+    return events.map(() => undefined);
+  },
+};
 
 export interface AuditFilters {
   action?: string | undefined;

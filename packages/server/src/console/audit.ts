@@ -17,12 +17,18 @@ import type {
 } from "fastify";
 import type { Kysely } from "kysely";
 import { randomId } from "../crypto/tokens.js";
+import type { GroupCommit } from "../db/group-commit.js";
 import type { AuditEventTable, Database } from "../db/schema.js";
 import { hookList } from "../http/route-hooks.js";
 import { IDEMPOTENT_REPLAY_HEADER } from "../idempotency/service.js";
 import type { Actor } from "../tenancy/store.js";
 import { type Clock, isoTimestamp, systemClock } from "../time.js";
-import { type AuditFilters, insertAuditEvent, listAuditEvents } from "./audit-store.js";
+import {
+  type AuditFilters,
+  insertAuditEvent,
+  insertAuditEventsTogether,
+  listAuditEvents,
+} from "./audit-store.js";
 
 export interface AuditDeclaration {
   /** Dotted: `integration.updated`, `api_key.created`... */
@@ -69,14 +75,29 @@ export interface AuditEventView {
 }
 
 export class AuditLog {
+  /**
+   * With `writes` (the server), events recorded outside a caller's transaction go through the
+   * group commit: the events of concurrent requests (a burst of session creates, each audited)
+   * share one transaction and one durable flush instead of a commit each. Either way `record`
+   * returns only once the event is committed.
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock = systemClock,
+    private readonly writes?: GroupCommit,
   ) {}
 
-  async record(entry: AuditEntry, db: Kysely<Database> = this.db): Promise<void> {
+  /** Records the event, in `db` when given (the caller's transaction), otherwise on its own. */
+  async record(entry: AuditEntry, db?: Kysely<Database>): Promise<void> {
+    const event = this.eventFor(entry);
+    if (db === undefined && this.writes) await this.writes.runBatchable(insertAuditEventsTogether, event);
+    else await insertAuditEvent(db ?? this.db, event);
+  }
+
+  /** The row an entry is stored as, for callers that insert it in their own transaction. */
+  eventFor(entry: AuditEntry): AuditEventTable {
     const now = this.clock();
-    await insertAuditEvent(db, {
+    return {
       // Time first, so ids of one project sort roughly by time.
       id: `aud_${now.getTime().toString(36).padStart(9, "0")}${randomId("", 9)}`,
       project_id: entry.projectId,
@@ -91,7 +112,7 @@ export class AuditLog {
       user_agent: entry.userAgent?.slice(0, 500) ?? null,
       request_id: entry.requestId ?? null,
       details: JSON.stringify(entry.details ?? {}),
-    });
+    };
   }
 
   /** A page of events, newest first; `limit + 1` asked so the caller knows whether more follow. */

@@ -20,6 +20,7 @@ import type { DatabaseConfig } from "../config.js";
 import { cachingSqliteDatabase, type DialectName, preparingPostgresPool } from "./dialect.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrationProvider } from "./migrations/index.js";
+import { allowDirectReads } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export interface PoolStats {
@@ -98,9 +99,17 @@ function openSqlite(file: string, busyTimeoutMs: number, options: OpenDatabaseOp
   // a memory map rather than a read() per page, so a large table costs no more than a small one.
   sqlite.pragma("mmap_size = 1073741824");
   sqlite.pragma("cache_size = -65536");
+  const statements = cachingSqliteDatabase(sqlite);
   const kysely = new Kysely<Database>({
-    dialect: withDriver(new SqliteDialect({ database: cachingSqliteDatabase(sqlite) }), options),
+    dialect: withDriver(new SqliteDialect({ database: statements }), options),
   });
+  // Hot reads skip Kysely's queue when no transaction holds the connection (prepared.ts); not
+  // when a test wraps the driver to watch or hold back what reaches it.
+  if (!options.wrapDriver) {
+    allowDirectReads(kysely, (sql, parameters) =>
+      sqlite.inTransaction ? undefined : (statements.prepare(sql).all(parameters) as unknown[]),
+    );
+  }
   let closed = false;
   return {
     kysely,

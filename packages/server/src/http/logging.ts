@@ -101,7 +101,8 @@ export async function logDestination(
 /**
  * One log line per request, when it is answered (Fastify writes two: one on arrival, one on
  * completion). Half the logging cost on the hot path, and the line has everything: method,
- * URL (tokens masked), address, status, time.
+ * URL (tokens masked), address, status, time. A successful request's line is written by
+ * `RequestLogger.requestCompleted` (below), byte for byte what pino would write.
  */
 export class OneLinePerRequest extends fastify.LogController {
   override incomingRequest(): void {}
@@ -112,10 +113,113 @@ export class OneLinePerRequest extends fastify.LogController {
     reply: FastifyReply,
   ): void {
     if (this.isLogDisabled(request)) return;
+    const log = reply.log;
+    if (!error && log instanceof RequestLogger && log.requestCompleted(request, reply)) return;
     const entry = { req: request, res: reply, responseTime: reply.elapsedTime };
-    if (error) reply.log.error({ ...entry, err: error }, "request errored");
-    else reply.log.info(entry, "request completed");
+    if (error) log.error({ ...entry, err: error }, "request errored");
+    else log.info(entry, "request completed");
   }
+}
+
+const INFO = 30;
+const REQUEST_COMPLETED = ',"msg":"request completed"';
+
+/**
+ * Each request's logger (Fastify's `childLoggerFactory`). A pino child binding the request id
+ * is made only when something logs through it; the request line, which every request writes,
+ * is built here instead from the root logger's own pieces (level, time, pid and host
+ * bindings) and the same fields the serializers above pick, so it is the line pino would write
+ * without a child logger, a serializer pass and a stringify per field on every request.
+ */
+export class RequestLogger implements FastifyBaseLogger {
+  private bound: FastifyBaseLogger | undefined;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: pino.Bindings,
+    private readonly options: pino.ChildLoggerOptions,
+    private readonly requestId: string,
+  ) {}
+
+  private get logger(): FastifyBaseLogger {
+    this.bound ??= this.parent.child(this.bindings, this.options);
+    return this.bound;
+  }
+
+  get level(): pino.LevelWithSilentOrString {
+    return this.bound?.level ?? this.parent.level;
+  }
+  set level(level: pino.LevelWithSilentOrString) {
+    this.logger.level = level;
+  }
+  // Methods, not arrow fields: no closures made per request.
+  fatal(...args: unknown[]): void {
+    logWith(this.logger, "fatal", args);
+  }
+  error(...args: unknown[]): void {
+    logWith(this.logger, "error", args);
+  }
+  warn(...args: unknown[]): void {
+    logWith(this.logger, "warn", args);
+  }
+  info(...args: unknown[]): void {
+    logWith(this.logger, "info", args);
+  }
+  debug(...args: unknown[]): void {
+    logWith(this.logger, "debug", args);
+  }
+  trace(...args: unknown[]): void {
+    logWith(this.logger, "trace", args);
+  }
+  silent(...args: unknown[]): void {
+    logWith(this.logger, "silent", args);
+  }
+  child(bindings: pino.Bindings, options?: pino.ChildLoggerOptions): FastifyBaseLogger {
+    return this.logger.child(bindings, options);
+  }
+
+  /**
+   * Writes the request line when the root logger is plain pino at `info` (our loggerOptions:
+   * no mixin, formatters or hooks) into a stream that wants no metadata; false otherwise, and
+   * the caller logs it through pino.
+   */
+  requestCompleted(request: FastifyRequest, reply: FastifyReply): boolean {
+    if (this.bound !== undefined) return false;
+    const root = this.parent as unknown as PinoInternals;
+    const stream = root[pino.symbols.streamSym];
+    if (root[pino.symbols.levelValSym] > INFO || stream[pino.symbols.needsMetadataGsym] === true)
+      return false;
+    const userAgent = request.headers["user-agent"];
+    const responseTime = reply.elapsedTime;
+    stream.write(
+      `${root[pino.symbols.lsCacheSym][INFO]}${root[pino.symbols.timeSym]()}${root[pino.symbols.chindingsSym]},"reqId":${JSON.stringify(this.requestId)},"req":{"method":${JSON.stringify(request.method)},"url":${JSON.stringify(redactUrl(request.url))},"remoteAddress":${JSON.stringify(request.ip)}${userAgent === undefined ? "" : `,"userAgent":${JSON.stringify(userAgent)}`}},"res":{"statusCode":${reply.statusCode}},"responseTime":${Number.isFinite(responseTime) ? responseTime : null}${REQUEST_COMPLETED}${root[pino.symbols.endSym]}`,
+    );
+    return true;
+  }
+}
+
+function logWith(logger: FastifyBaseLogger, level: pino.LevelWithSilent, args: unknown[]): void {
+  (logger[level] as (...args: unknown[]) => void).apply(logger, args);
+}
+
+/** The parts of a pino logger the request line is built from. */
+interface PinoInternals {
+  [pino.symbols.streamSym]: pino.DestinationStream & { [pino.symbols.needsMetadataGsym]?: boolean };
+  [pino.symbols.levelValSym]: number;
+  [pino.symbols.lsCacheSym]: Record<number, string>;
+  [pino.symbols.timeSym]: () => string;
+  [pino.symbols.chindingsSym]: string;
+  [pino.symbols.endSym]: string;
+}
+
+/** Fastify's `childLoggerFactory`: see RequestLogger. */
+export function requestLogger(
+  this: unknown,
+  logger: FastifyBaseLogger,
+  bindings: pino.Bindings,
+  options: pino.ChildLoggerOptions,
+): FastifyBaseLogger {
+  return new RequestLogger(logger, bindings, options, String(bindings.reqId));
 }
 
 /** Writes out the log lines still pending (see loggerOptions). */
