@@ -70,8 +70,12 @@ async function main(): Promise<void> {
               body: JSON.stringify({ token }),
             })),
   });
+  // Completed requests over the run's own elapsed time. autocannon's `requests.average` is the
+  // mean of whole-second samples: a short run on a busy machine can end before its first
+  // sample and report 0 for a run that completed requests.
+  const elapsedSeconds = (new Date(result.finish).getTime() - new Date(result.start).getTime()) / 1000;
   const output: LoadResult = {
-    requestsPerSecond: result.requests.average,
+    requestsPerSecond: elapsedSeconds > 0 ? result.requests.total / elapsedSeconds : result.requests.average,
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
     non2xx: result.non2xx,

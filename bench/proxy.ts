@@ -25,6 +25,8 @@ export interface ProxySettings {
   rounds: number;
   connectionCounts: number[];
   durationSeconds: number;
+  /** Set: each measurement sends this many requests instead of running for the duration. */
+  requests?: number;
   warmupSeconds: number;
   log(message: string): void;
   /** Servers to stop if the run is interrupted. */
@@ -174,7 +176,11 @@ export async function measureProxy(database: BenchDatabase, settings: ProxySetti
             };
             if (settings.warmupSeconds > 0) runLoad({ ...spec, durationSeconds: settings.warmupSeconds });
             const cpuBefore = run.server.cpuSeconds();
-            const result = runLoad({ ...spec, durationSeconds: settings.durationSeconds });
+            const result = runLoad({
+              ...spec,
+              durationSeconds: settings.durationSeconds,
+              ...(settings.requests ? { amount: settings.requests } : {}),
+            });
             const cpuMicrosPerRequest =
               ((run.server.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.total);
             measurements.push({

@@ -7,7 +7,9 @@
  * --no-postgres, --postgres-url URL (default TEST_POSTGRES_URL or the local server),
  * --large-on-postgres (seed the large table on PostgreSQL too), --out FILE,
  * --no-profile (skip the CPU profile of the pieces), --profile-only (only that profile),
- * --profile-requests N (requests per profiled run, default 20,000).
+ * --profile-requests N (requests per profiled run, default 20,000), --requests N (each
+ * measurement sends N requests instead of running for --duration: a smoke run then finishes
+ * whatever the machine's load).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -46,11 +48,14 @@ const { values: options } = parseArgs({
     "no-profile": { type: "boolean", default: false },
     "profile-only": { type: "boolean", default: false },
     "profile-requests": { type: "string" },
+    requests: { type: "string" },
   },
 });
 
 const quick = options.quick ?? false;
 const durationSeconds = Number(options.duration ?? (quick ? 1 : 8));
+/** Set: each measurement sends this many requests instead of running for the duration. */
+const requestsPerMeasurement = options.requests === undefined ? undefined : Number(options.requests);
 const warmupSeconds = Number(options.warmup ?? (quick ? 1 : 3));
 const rounds = Number(options.rounds ?? (quick ? 1 : 2));
 const connectionCounts = (options.connections ?? (quick ? "10" : "10,50")).split(",").map(Number);
@@ -121,7 +126,11 @@ async function measure(
   };
   if (warmupSeconds > 0) runLoad({ ...spec, durationSeconds: warmupSeconds });
   const cpuBefore = server.cpuSeconds();
-  const result = runLoad({ ...spec, durationSeconds });
+  const result = runLoad({
+    ...spec,
+    durationSeconds,
+    ...(requestsPerMeasurement ? { amount: requestsPerMeasurement } : {}),
+  });
   const cpuMicrosPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.total);
   return { ...result, peakRssMiB: server.peakRssMiB(), cpuMicrosPerRequest };
 }
@@ -217,6 +226,7 @@ async function main(): Promise<void> {
         rounds,
         connectionCounts,
         durationSeconds,
+        ...(requestsPerMeasurement ? { requests: requestsPerMeasurement } : {}),
         warmupSeconds,
         log,
         cleanups,
