@@ -78,7 +78,13 @@ export function cachingSqliteDatabase(sqlite: SqliteDatabase): SqliteDatabase {
   const statements = new Map<string, SqliteStatement>();
   return {
     close: () => sqlite.close(),
-    prepare(sql: string): SqliteStatement {
+    prepare(sqlAsked: string): SqliteStatement {
+      // Transactions take the write lock when they begin (Kysely sends a deferred `begin`). A
+      // deferred transaction that reads first and then writes, while another process (a CLI
+      // command beside the server) committed in between, is refused at once with SQLITE_BUSY,
+      // without waiting: its snapshot is stale. Taken at `begin`, the lock is waited for
+      // (busy_timeout) like any other. This process has one connection, so it loses nothing.
+      const sql = sqlAsked === "begin" ? "begin immediate" : sqlAsked;
       let statement = statements.get(sql);
       if (!statement) {
         if (statements.size >= STATEMENT_CACHE_LIMIT) statements.clear();
