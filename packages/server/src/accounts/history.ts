@@ -5,7 +5,7 @@
  * tells of a change that rolled back, nor misses one that committed.
  */
 import type { Kysely, Selectable } from "kysely";
-import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import { type DialectName, deletePickedRows } from "../db/dialect.js";
 import type { AccountEventTable, Database, LinkedAccountStatus } from "../db/schema.js";
 import type { Page } from "../http/schema-types.js";
 
@@ -116,33 +116,27 @@ export async function deleteOldAccountHistory(
   cutoff: string,
   limit: number,
 ): Promise<number> {
-  const result = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () =>
-        skipLockedRows(
-          db
-            .selectFrom("account_events")
-            .select("id")
-            .where(({ or, eb, not, exists, selectFrom }) =>
-              or([
-                eb("occurred_at", "<=", cutoff),
-                not(
-                  exists(
-                    selectFrom("linked_accounts")
-                      .select("linked_accounts.id")
-                      .whereRef("linked_accounts.id", "=", "account_events.account_id")
-                      .whereRef("linked_accounts.project_id", "=", "account_events.project_id"),
-                  ),
-                ),
-              ]),
-            )
-            .limit(limit),
-          dialect,
-        ),
-    )
-    .deleteFrom("account_events")
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deletePickedRows(
+    db,
+    dialect,
+    "account_events",
+    "id",
+    db
+      .selectFrom("account_events")
+      .select("id")
+      .where(({ or, eb, not, exists, selectFrom }) =>
+        or([
+          eb("occurred_at", "<=", cutoff),
+          not(
+            exists(
+              selectFrom("linked_accounts")
+                .select("linked_accounts.id")
+                .whereRef("linked_accounts.id", "=", "account_events.account_id")
+                .whereRef("linked_accounts.project_id", "=", "account_events.project_id"),
+            ),
+          ),
+        ]),
+      )
+      .limit(limit),
+  );
 }

@@ -1,6 +1,6 @@
 /** SQL for connect sessions. Every call takes the project id: sessions never cross projects. */
 import type { ExpressionBuilder, Kysely, Selectable } from "kysely";
-import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import { type DialectName, deletePickedRows, skipLockedRows } from "../db/dialect.js";
 import type { BatchableWork } from "../db/group-commit.js";
 import { preparedQuery } from "../db/prepared.js";
 import type { ConnectSessionTable, Database } from "../db/schema.js";
@@ -247,24 +247,18 @@ export async function deleteExpiredConnectSessions(
   cutoff: string,
   limit: number,
 ): Promise<number> {
-  const due = skipLockedRows(
+  return deletePickedRows(
+    db,
+    dialect,
+    "connect_sessions",
+    "id",
     db
       .selectFrom("connect_sessions")
       .select("id")
       .where("status", "=", "expired")
       .where("expires_at", "<=", cutoff)
       .limit(limit),
-    dialect,
   );
-  const result = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () => due,
-    )
-    .deleteFrom("connect_sessions")
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
 }
 
 /** What the console shows of a session: its state is derived from status, expiry and opening. */

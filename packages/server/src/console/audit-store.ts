@@ -1,6 +1,6 @@
 /** Storage of the audit log: one row per change, listed newest first per project. */
 import type { Kysely } from "kysely";
-import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import { type DialectName, deletePickedRows } from "../db/dialect.js";
 import type { BatchableWork } from "../db/group-commit.js";
 import type { AuditEventTable, Database } from "../db/schema.js";
 
@@ -67,17 +67,11 @@ export async function deleteOldAuditEvents(
   cutoff: string,
   limit: number,
 ): Promise<number> {
-  const result = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () =>
-        skipLockedRows(
-          db.selectFrom("audit_events").select("id").where("occurred_at", "<=", cutoff).limit(limit),
-          dialect,
-        ),
-    )
-    .deleteFrom("audit_events")
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deletePickedRows(
+    db,
+    dialect,
+    "audit_events",
+    "id",
+    db.selectFrom("audit_events").select("id").where("occurred_at", "<=", cutoff).limit(limit),
+  );
 }

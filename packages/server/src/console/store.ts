@@ -4,7 +4,7 @@
  * is consumed by one conditional UPDATE, so of two racing consumers exactly one gets it.
  */
 import type { Kysely } from "kysely";
-import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import { type DialectName, deletePickedRows } from "../db/dialect.js";
 import type { ConsoleRole, ConsoleSessionTable, ConsoleSignInLinkTable, Database } from "../db/schema.js";
 
 /** Which sessions a caller may see: those bound to one project, or every session. */
@@ -196,19 +196,13 @@ export async function deleteExpiredSignInLinks(
   now: string,
   limit: number,
 ): Promise<number> {
-  const result = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () =>
-        skipLockedRows(
-          db.selectFrom("console_sign_in_links").select("id").where("expires_at", "<=", now).limit(limit),
-          dialect,
-        ),
-    )
-    .deleteFrom("console_sign_in_links")
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deletePickedRows(
+    db,
+    dialect,
+    "console_sign_in_links",
+    "id",
+    db.selectFrom("console_sign_in_links").select("id").where("expires_at", "<=", now).limit(limit),
+  );
 }
 
 /**
@@ -222,21 +216,15 @@ export async function deleteEndedConsoleSessions(
   cutoff: string,
   limit: number,
 ): Promise<number> {
-  const result = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () =>
-        skipLockedRows(
-          db
-            .selectFrom("console_sessions")
-            .select("id")
-            .where((eb) => eb.or([eb("expires_at", "<=", cutoff), eb("revoked_at", "<=", cutoff)]))
-            .limit(limit),
-          dialect,
-        ),
-    )
-    .deleteFrom("console_sessions")
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return deletePickedRows(
+    db,
+    dialect,
+    "console_sessions",
+    "id",
+    db
+      .selectFrom("console_sessions")
+      .select("id")
+      .where((eb) => eb.or([eb("expires_at", "<=", cutoff), eb("revoked_at", "<=", cutoff)]))
+      .limit(limit),
+  );
 }

@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import {
   type ColumnDefinitionBuilder,
   type CreateTableBuilder,
+  type ExpressionBuilder,
   type Kysely,
   type PostgresPool,
   type PostgresPoolClient,
@@ -64,6 +65,32 @@ export function skipLockedRows<QB extends SelectQueryBuilder<any, any, any>>(
   dialect: DialectName,
 ): QB {
   return dialect === "postgres" ? (query.forUpdate().skipLocked() as QB) : query;
+}
+
+/**
+ * One batch of a sweep's delete: the rows `pick` selects (their `key` column, at most its
+ * limit) are picked once, in a materialized CTE (skipped when locked, see skipLockedRows), then
+ * deleted. Answers how many were deleted.
+ */
+export async function deletePickedRows(
+  // biome-ignore lint/suspicious/noExplicitAny: any table of the schema.
+  db: Kysely<any>,
+  dialect: DialectName,
+  table: string,
+  key: string,
+  // biome-ignore lint/suspicious/noExplicitAny: a select of `key` from `table`.
+  pick: SelectQueryBuilder<any, any, any>,
+): Promise<number> {
+  const result = await db
+    .with(
+      (cte) => cte("due").materialized(),
+      () => skipLockedRows(pick, dialect),
+    )
+    .deleteFrom(table)
+    // biome-ignore lint/suspicious/noExplicitAny: the CTE and the table, whatever the schema.
+    .where(key, "in", (eb: ExpressionBuilder<any, any>) => eb.selectFrom("due").select(`due.${key}`))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 const STATEMENT_CACHE_LIMIT = 500;

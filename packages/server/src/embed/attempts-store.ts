@@ -4,7 +4,7 @@
  * started it.
  */
 import type { Kysely, Selectable } from "kysely";
-import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import { type DialectName, deletePickedRows } from "../db/dialect.js";
 import type { ConnectionAttemptTable, Database } from "../db/schema.js";
 
 export type ConnectionAttemptRow = Selectable<ConnectionAttemptTable>;
@@ -89,17 +89,11 @@ export async function deleteExpiredConnectionAttempts(
   before: string,
   limit: number,
 ): Promise<number> {
-  const due = skipLockedRows(
-    db.selectFrom("connection_attempts").select("id").where("expires_at", "<=", before).limit(limit),
+  return deletePickedRows(
+    db,
     dialect,
+    "connection_attempts",
+    "id",
+    db.selectFrom("connection_attempts").select("id").where("expires_at", "<=", before).limit(limit),
   );
-  const result = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () => due,
-    )
-    .deleteFrom("connection_attempts")
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
 }

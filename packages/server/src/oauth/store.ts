@@ -1,6 +1,6 @@
 /** SQL for OAuth states: single use, short-lived, stored only as hashes. */
 import type { Kysely, Selectable } from "kysely";
-import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import { type DialectName, deletePickedRows } from "../db/dialect.js";
 import type { Database, OAuthStateTable } from "../db/schema.js";
 
 export type OAuthStateRow = Selectable<OAuthStateTable>;
@@ -56,17 +56,11 @@ export async function deleteExpiredOAuthStates(
   now: string,
   limit: number,
 ): Promise<number> {
-  const due = skipLockedRows(
-    db.selectFrom("oauth_states").select("state_hash").where("expires_at", "<=", now).limit(limit),
+  return deletePickedRows(
+    db,
     dialect,
+    "oauth_states",
+    "state_hash",
+    db.selectFrom("oauth_states").select("state_hash").where("expires_at", "<=", now).limit(limit),
   );
-  const result = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () => due,
-    )
-    .deleteFrom("oauth_states")
-    .where("state_hash", "in", (eb) => eb.selectFrom("due").select("due.state_hash"))
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
 }

@@ -3,7 +3,7 @@
  * across projects (it delivers for all of them) and take the ids it claimed.
  */
 import type { Kysely, Selectable } from "kysely";
-import { type DialectName, skipLockedRows } from "../db/dialect.js";
+import { type DialectName, deletePickedRows, skipLockedRows } from "../db/dialect.js";
 import type {
   Database,
   WebhookAttemptTable,
@@ -357,65 +357,46 @@ export async function deleteOldWebhookRows(
   limit: number,
 ): Promise<number> {
   // Each batch's rows are picked once, in a materialized CTE (see skipLockedRows).
-  const attempts = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () =>
-        skipLockedRows(
-          db.selectFrom("webhook_attempts").select("id").where("attempted_at", "<=", cutoff).limit(limit),
-          dialect,
-        ),
-    )
-    .deleteFrom("webhook_attempts")
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .executeTakeFirst();
-  const deliveries = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () =>
-        skipLockedRows(
-          db
-            .selectFrom("webhook_deliveries")
-            .select("id")
-            .where("status", "in", ["succeeded", "failed"])
-            .where("updated_at", "<=", cutoff)
-            .limit(limit),
-          dialect,
-        ),
-    )
-    .deleteFrom("webhook_deliveries")
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .executeTakeFirst();
-  const events = await db
-    .with(
-      (cte) => cte("due").materialized(),
-      () =>
-        skipLockedRows(
-          db
-            .selectFrom("webhook_events")
-            .select("id")
-            .where("created_at", "<=", cutoff)
-            .where(({ not, exists, selectFrom }) =>
-              not(
-                exists(
-                  selectFrom("webhook_deliveries")
-                    .select("webhook_deliveries.id")
-                    .whereRef("webhook_deliveries.event_id", "=", "webhook_events.id"),
-                ),
-              ),
-            )
-            .limit(limit),
-          dialect,
-        ),
-    )
-    .deleteFrom("webhook_events")
-    .where("id", "in", (eb) => eb.selectFrom("due").select("due.id"))
-    .executeTakeFirst();
-  return Math.max(
-    Number(attempts.numDeletedRows),
-    Number(deliveries.numDeletedRows),
-    Number(events.numDeletedRows),
+  const attempts = await deletePickedRows(
+    db,
+    dialect,
+    "webhook_attempts",
+    "id",
+    db.selectFrom("webhook_attempts").select("id").where("attempted_at", "<=", cutoff).limit(limit),
   );
+  const deliveries = await deletePickedRows(
+    db,
+    dialect,
+    "webhook_deliveries",
+    "id",
+    db
+      .selectFrom("webhook_deliveries")
+      .select("id")
+      .where("status", "in", ["succeeded", "failed"])
+      .where("updated_at", "<=", cutoff)
+      .limit(limit),
+  );
+  const events = await deletePickedRows(
+    db,
+    dialect,
+    "webhook_events",
+    "id",
+    db
+      .selectFrom("webhook_events")
+      .select("id")
+      .where("created_at", "<=", cutoff)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("webhook_deliveries")
+              .select("webhook_deliveries.id")
+              .whereRef("webhook_deliveries.event_id", "=", "webhook_events.id"),
+          ),
+        ),
+      )
+      .limit(limit),
+  );
+  return Math.max(attempts, deliveries, events);
 }
 
 export type WebhookDeliverySummaryRow = WebhookDeliveryRow & {
