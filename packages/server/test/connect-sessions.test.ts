@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashToken } from "../src/crypto/tokens.js";
 import { expectErrorBody, postJson } from "./support/http.js";
 import { adminRequest } from "./support/hub.js";
 import { skipDialect, TEST_DIALECTS } from "./support/postgres.js";
@@ -64,28 +66,23 @@ for (const dialect of TEST_DIALECTS) {
         expect(body.external_trigger_token).toBeNull();
       });
 
-      it("records the created session's id in the audit log, once however often its key is replayed", async () => {
+      it("keeps API-key creates out of the audit log (they are listed as sessions)", async () => {
         const body = { origin_owner_id: "cust-audit", origin_owner_name: "Audited" };
-        const idempotency = { "idempotency-key": `audit-${crypto.randomUUID()}` };
-        const created = await create(body, apiKey, idempotency);
-        expect(created.status).toBe(201);
-        const replayed = await create(body, apiKey, idempotency);
-        expect(replayed.headers.get("idempotent-replayed")).toBe("true");
-        const events = await adminRequest(
-          server,
-          apiKey,
-          "GET",
-          `/audit_events?action=connect_session.created&target_id=${created.body.id}`,
-        );
-        expect(events.status).toBe(200);
-        expect(events.body).toEqual([
-          expect.objectContaining({
-            action: "connect_session.created",
-            target_type: "connect_session",
-            target_id: String(created.body.id),
-            actor: expect.objectContaining({ type: "api_key" }),
-          }),
-        ]);
+        const created = await create(body, apiKey, { "idempotency-key": `audit-${crypto.randomUUID()}` });
+        const plain = await create(body);
+        for (const response of [created, plain]) {
+          expect(response.status).toBe(201);
+          const events = await adminRequest(
+            server,
+            apiKey,
+            "GET",
+            `/audit_events?action=connect_session.created&target_id=${response.body.id}`,
+          );
+          expect(events.status).toBe(200);
+          expect(events.body).toEqual([]);
+          const listed = await adminRequest(server, apiKey, "GET", `/connect_sessions/${response.body.id}`);
+          expect(listed.body).toMatchObject({ id: response.body.id, origin_owner_id: "cust-audit" });
+        }
       });
 
       it("applies the contract's defaults and nulls", async () => {
@@ -315,6 +312,26 @@ for (const dialect of TEST_DIALECTS) {
         const malformed = await authenticate("bogus");
         const messages = [expired, unknown, malformed].map((r) => expectErrorBody(r, 401));
         expect(new Set(messages).size).toBe(1);
+      });
+
+      it("still accepts a token stored under its plain hash (issued before time-ordered keys), on the API and the page", async () => {
+        const created = await create({ origin_owner_id: "cust-upgrade", origin_owner_name: "Upgraded" });
+        expect(created.body.token).toMatch(/^chs_[A-Za-z0-9_-]{43}$/);
+        // What an earlier version stored: a wholly random token, under the SHA-256 alone.
+        const earlier = `chs_${randomBytes(32).toString("base64url")}`;
+        await server.db.kysely
+          .updateTable("connect_sessions")
+          .set({ token_hash: hashToken(earlier) })
+          .where("id", "=", created.body.id as number)
+          .execute();
+        const found = await authenticate(earlier);
+        expect(found.status).toBe(201);
+        expect(found.body.id).toBe(created.body.id);
+        const page = await fetch(`${server.url}/connect/api/session`, {
+          headers: { authorization: `Bearer ${earlier}` },
+        });
+        expect(page.status).toBe(200);
+        expect((await authenticate(created.body.token)).status).toBe(401);
       });
 
       it("rejects a missing or empty token with 400", async () => {

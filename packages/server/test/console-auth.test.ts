@@ -362,12 +362,11 @@ for (const dialect of TEST_DIALECTS) {
         ]);
       });
 
-      it("records every session create once, in the create's own commit; a replay records nothing", async () => {
+      it("records each session created in the console once, in the create's own commit; a replay and API-key creates record nothing", async () => {
         const created = await Promise.all(
           Array.from({ length: 20 }, (_, i) =>
-            keyCall(server, apiKey, "POST", "/connect_sessions", {
-              origin_owner_id: `audit-burst-${i}`,
-              origin_owner_name: "Burst",
+            admin.call("POST", "/connect_sessions", {
+              body: { origin_owner_id: `audit-burst-${i}`, origin_owner_name: "Burst" },
             }),
           ),
         );
@@ -375,27 +374,37 @@ for (const dialect of TEST_DIALECTS) {
           expect(response.status).toBe(201);
           return String(response.body.id);
         });
-        const events = await server.db.kysely
-          .selectFrom("audit_events")
-          .select(["target_id", "actor_type"])
-          .where("action", "=", "connect_session.created")
-          .where("target_id", "in", ids)
-          .execute();
+        const recordedFor = (targetIds: string[]) =>
+          server.db.kysely
+            .selectFrom("audit_events")
+            .select(["target_id", "actor_type", "request_id"])
+            .where("action", "=", "connect_session.created")
+            .where("target_id", "in", targetIds)
+            .execute();
+        const events = await recordedFor(ids);
         expect(events.map((event) => event.target_id).sort()).toEqual([...ids].sort());
-        expect(new Set(events.map((event) => event.actor_type))).toEqual(new Set(["api_key"]));
+        expect(new Set(events.map((event) => event.actor_type))).toEqual(new Set(["console"]));
+
+        // A backend's creates are its product traffic, listed at GET /connect_sessions, not changes.
+        const byKey = await Promise.all(
+          Array.from({ length: 5 }, (_, i) =>
+            keyCall(server, apiKey, "POST", "/connect_sessions", {
+              origin_owner_id: `key-burst-${i}`,
+              origin_owner_name: "Backend",
+            }),
+          ),
+        );
+        expect(byKey.map((response) => response.status)).toEqual([201, 201, 201, 201, 201]);
+        expect(await recordedFor(byKey.map((response) => String(response.body.id)))).toEqual([]);
 
         const body = { origin_owner_id: "audit-idempotent", origin_owner_name: "Once" };
         const headers = { "idempotency-key": `audit-${crypto.randomUUID()}` };
-        const first = await keyCall(server, apiKey, "POST", "/connect_sessions", body, headers);
-        const replay = await keyCall(server, apiKey, "POST", "/connect_sessions", body, headers);
+        const first = await admin.call("POST", "/connect_sessions", { body, headers });
+        const replay = await admin.call("POST", "/connect_sessions", { body, headers });
         expect(replay.headers.get("idempotent-replayed")).toBe("true");
-        const recorded = await server.db.kysely
-          .selectFrom("audit_events")
-          .select(["request_id"])
-          .where("action", "=", "connect_session.created")
-          .where("target_id", "=", String(first.body.id))
-          .execute();
-        expect(recorded).toEqual([{ request_id: first.headers.get("x-request-id") }]);
+        expect(await recordedFor([String(first.body.id)])).toEqual([
+          expect.objectContaining({ request_id: first.headers.get("x-request-id") }),
+        ]);
       });
 
       it("records sign-ins, key changes, revocations, never a secret, and filters", async () => {

@@ -10,7 +10,12 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import * as sessions from "../src/connect-sessions/store.js";
-import { hashToken } from "../src/crypto/tokens.js";
+import {
+  hashToken,
+  issueTimeOrderedToken,
+  TOKEN_PREFIX,
+  timeOrderedTokenKeys,
+} from "../src/crypto/tokens.js";
 import { type Db, migrateToLatest, openDatabase, pendingMigrations } from "../src/db/database.js";
 import { isUniqueViolation } from "../src/db/dialect.js";
 import * as idempotency from "../src/idempotency/store.js";
@@ -140,11 +145,43 @@ for (const dialect of TEST_DIALECTS) {
         expect(b.id).toBeGreaterThan(a.id);
       });
 
+      it("keeps time-ordered token keys in issue order in the token index, so new keys go at its end", async () => {
+        const start = Date.parse(NOW);
+        const issued = Array.from({ length: 40 }, (_, i) =>
+          issueTimeOrderedToken(TOKEN_PREFIX.connectSession, new Date(start + i * 7)),
+        );
+        // Inserted in a shuffled order: the database's own ordering of the keys must restore it.
+        const shuffled = [...issued].sort(() => Math.random() - 0.5);
+        await sessions.insertConnectSessions(
+          db.kysely,
+          shuffled.map(({ hash }) => newSession(projectId, { token_hash: hash })),
+        );
+        const ordered = await db.kysely
+          .selectFrom("connect_sessions")
+          .select("token_hash")
+          .where(
+            "token_hash",
+            "in",
+            issued.map(({ hash }) => hash),
+          )
+          .orderBy("token_hash")
+          .execute();
+        expect(ordered.map((row) => row.token_hash)).toEqual(issued.map(({ hash }) => hash));
+        const [first] = issued;
+        const found = await sessions.findLiveConnectSessionByTokenHash(
+          db.kysely,
+          projectId,
+          timeOrderedTokenKeys((first as { token: string }).token, TOKEN_PREFIX.connectSession),
+          NOW,
+        );
+        expect(found?.token_hash).toBe(first?.hash);
+      });
+
       it("finds a live session by token hash only in its project and before expiry", async () => {
         const row = newSession(projectId, { metadata: JSON.stringify({ a: 1 }) });
         const stored = await sessions.insertConnectSession(db.kysely, row);
         const find = (project: string, now: string) =>
-          sessions.findLiveConnectSessionByTokenHash(db.kysely, project, row.token_hash, now);
+          sessions.findLiveConnectSessionByTokenHash(db.kysely, project, [row.token_hash], now);
         expect(await find(projectId, NOW)).toEqual(stored);
         expect(await find(otherProjectId, NOW)).toBeUndefined();
         expect(await find(projectId, LATER)).toBeUndefined();
@@ -167,7 +204,7 @@ for (const dialect of TEST_DIALECTS) {
               reading = sessions.findLiveConnectSessionByTokenHash(
                 served.kysely,
                 projectId,
-                row.token_hash,
+                [row.token_hash],
                 NOW,
               );
               await new Promise((resolve) => setImmediate(resolve));
@@ -178,7 +215,7 @@ for (const dialect of TEST_DIALECTS) {
           expect(await reading).toBeUndefined();
           const stored = await sessions.insertConnectSession(served.kysely, row);
           expect(
-            await sessions.findLiveConnectSessionByTokenHash(served.kysely, projectId, row.token_hash, NOW),
+            await sessions.findLiveConnectSessionByTokenHash(served.kysely, projectId, [row.token_hash], NOW),
           ).toEqual(stored);
         } finally {
           await served.close();
@@ -303,7 +340,7 @@ for (const dialect of TEST_DIALECTS) {
           const found = await sessions.findLiveConnectSessionByTokenHash(
             db.kysely,
             projectId,
-            row.token_hash,
+            [row.token_hash],
             NOW,
           );
           expect(found?.id).toBe(row.id);

@@ -40,6 +40,11 @@ const insertSessionQuery = preparedQuery((db, ...values: unknown[]) =>
     .returning("id"),
 );
 
+/**
+ * Inserts a session; answers the object given, with its new id set. Here and in
+ * insertConnectSessions the caller's object is completed rather than copied: copying a row
+ * of twenty fields (`{ ...row, id }`) cost more CPU than SQLite took to store it.
+ */
 export async function insertConnectSession(
   db: Kysely<Database>,
   session: NewConnectSession,
@@ -48,13 +53,19 @@ export async function insertConnectSession(
   const inserted = rows[0];
   if (!inserted) throw new Error("insert returned no id");
   await countCreated(db, [session]);
-  // pg returns bigserial ids as strings.
-  return { ...session, id: Number(inserted.id) };
+  return withId(session, inserted.id);
 }
 
-/** Rows come back with `id` as a number whatever the driver returns for a bigint. */
+/** Sets a row's id, as a number whatever the driver returns for a bigint (pg: a string). */
+function withId(row: NewConnectSession, id: number | string): ConnectSessionRow {
+  const stored = row as ConnectSessionRow;
+  stored.id = Number(id);
+  return stored;
+}
+
+/** A row the driver just returned (ours alone), its id made a number in place. */
 function withNumericId(row: ConnectSessionRow | undefined): ConnectSessionRow | undefined {
-  return row ? { ...row, id: Number(row.id) } : undefined;
+  return row ? withId(row, row.id) : undefined;
 }
 
 /** Sessions behind a token hash that have not expired: expiry is decided by `expires_at` here. */
@@ -67,25 +78,54 @@ function liveSessionsByTokenHash(db: Kysely<Database>, tokenHash: string, now: s
 }
 
 /**
- * Inserts many sessions in one statement; answers the stored rows in the order given. Ids are
- * matched back by token hash (unique), not by the order RETURNING happens to use.
+ * The multi-row insert of `count` sessions, built once per count (a group commit's batches
+ * have at most a few hundred sizes): building and compiling an insert of a whole batch's
+ * values cost more than SQLite took to store them.
+ */
+const insertSessionsQueries = new Map<number, ReturnType<typeof insertSessionsQuery>>();
+
+function insertSessionsQuery(count: number) {
+  const width = NEW_SESSION_COLUMNS.length;
+  return preparedQuery((db, ...values: unknown[]) =>
+    db
+      .insertInto("connect_sessions")
+      .values(
+        Array.from(
+          { length: count },
+          (_, row) =>
+            Object.fromEntries(
+              NEW_SESSION_COLUMNS.map((column, i) => [column, values[row * width + i]]),
+            ) as NewConnectSession,
+        ),
+      )
+      .returning(["id", "token_hash"]),
+  );
+}
+
+/**
+ * Inserts many sessions in one statement; answers the rows given, in their order, each with its
+ * id set (see insertConnectSession). Ids are matched back by token hash (unique), not by the
+ * order RETURNING happens to use.
  */
 export async function insertConnectSessions(
   db: Kysely<Database>,
   sessions: readonly NewConnectSession[],
 ): Promise<ConnectSessionRow[]> {
   if (sessions.length === 0) return [];
-  const inserted = await db
-    .insertInto("connect_sessions")
-    .values(sessions as NewConnectSession[])
-    .returning(["id", "token_hash"])
-    .execute();
+  let query = insertSessionsQueries.get(sessions.length);
+  if (!query) {
+    query = insertSessionsQuery(sessions.length);
+    insertSessionsQueries.set(sessions.length, query);
+  }
+  const values: unknown[] = [];
+  for (const session of sessions) for (const column of NEW_SESSION_COLUMNS) values.push(session[column]);
+  const { rows: inserted } = await query(db, ...values);
   await countCreated(db, sessions);
   const ids = new Map(inserted.map((row) => [row.token_hash, Number(row.id)]));
   return sessions.map((session) => {
     const id = ids.get(session.token_hash);
     if (id === undefined) throw new Error("a session was not inserted");
-    return { ...session, id };
+    return withId(session, id);
   });
 }
 
@@ -120,10 +160,10 @@ const findLiveSessionQuery = preparedQuery((db, tokenHash: string, projectId: st
 export async function findLiveConnectSessionByTokenHash(
   db: Kysely<Database>,
   projectId: string,
-  tokenHash: string,
+  tokenKeys: readonly string[],
   now: string,
 ): Promise<ConnectSessionRow | undefined> {
-  return withNumericId((await findLiveSessionQuery(db, tokenHash, projectId, now)).rows[0]);
+  return firstFound(tokenKeys, async (key) => (await findLiveSessionQuery(db, key, projectId, now)).rows[0]);
 }
 
 /**
@@ -133,10 +173,25 @@ export async function findLiveConnectSessionByTokenHash(
  */
 export async function findLiveConnectSessionByTokenHashInAnyProject(
   db: Kysely<Database>,
-  tokenHash: string,
+  tokenKeys: readonly string[],
   now: string,
 ): Promise<ConnectSessionRow | undefined> {
-  return withNumericId(await liveSessionsByTokenHash(db, tokenHash, now).executeTakeFirst());
+  return firstFound(tokenKeys, (key) => liveSessionsByTokenHash(db, key, now).executeTakeFirst());
+}
+
+/**
+ * A token's stored keys are tried in order (timeOrderedTokenKeys: its time-ordered key, then
+ * its plain hash); the first that finds a session wins, so a token that exists costs one lookup.
+ */
+async function firstFound(
+  tokenKeys: readonly string[],
+  find: (key: string) => Promise<ConnectSessionRow | undefined>,
+): Promise<ConnectSessionRow | undefined> {
+  for (const key of tokenKeys) {
+    const row = await find(key);
+    if (row) return withNumericId(row);
+  }
+  return undefined;
 }
 
 /** By id, for the OAuth callback, whose state row already names the project. */

@@ -9,7 +9,7 @@ import type { LinkedAccountRow } from "../accounts/store.js";
 import * as sessionStore from "../connect-sessions/store.js";
 import { ConnectionCheckError, type ConnectionChecker } from "../connections/checker.js";
 import type { SecretBox } from "../crypto/secrets.js";
-import { hashToken, issueToken, TOKEN_PREFIX } from "../crypto/tokens.js";
+import { hashToken, issueToken, TOKEN_PREFIX, timeOrderedTokenKeys } from "../crypto/tokens.js";
 import type { Database } from "../db/schema.js";
 import { ApiError } from "../http/errors.js";
 import type { IntegrationService } from "../integrations/service.js";
@@ -109,7 +109,7 @@ export class HubService {
     const now = this.now();
     const session = await sessionStore.findLiveConnectSessionByTokenHashInAnyProject(
       this.db,
-      hashToken(token),
+      timeOrderedTokenKeys(token, TOKEN_PREFIX.connectSession),
       now,
     );
     if (!session || session.opened_at !== null) return session;
