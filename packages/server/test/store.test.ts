@@ -168,7 +168,7 @@ for (const dialect of TEST_DIALECTS) {
           .execute();
         expect(ordered.map((row) => row.token_hash)).toEqual(issued.map(({ hash }) => hash));
         const [first] = issued;
-        const found = await sessions.findLiveConnectSessionByTokenHash(
+        const found = await sessions.findLiveConnectSessionByTokenKeys(
           db.kysely,
           projectId,
           timeOrderedTokenKeys((first as { token: string }).token, TOKEN_PREFIX.connectSession),
@@ -181,7 +181,7 @@ for (const dialect of TEST_DIALECTS) {
         const row = newSession(projectId, { metadata: JSON.stringify({ a: 1 }) });
         const stored = await sessions.insertConnectSession(db.kysely, row);
         const find = (project: string, now: string) =>
-          sessions.findLiveConnectSessionByTokenHash(db.kysely, project, [row.token_hash], now);
+          sessions.findLiveConnectSessionByTokenKeys(db.kysely, project, [row.token_hash], now);
         expect(await find(projectId, NOW)).toEqual(stored);
         expect(await find(otherProjectId, NOW)).toBeUndefined();
         expect(await find(projectId, LATER)).toBeUndefined();
@@ -201,7 +201,7 @@ for (const dialect of TEST_DIALECTS) {
               await sessions.insertConnectSession(trx, row);
               // A read on the database itself while the transaction holds SQLite's one
               // connection: it must wait its turn, not run inside the open transaction.
-              reading = sessions.findLiveConnectSessionByTokenHash(
+              reading = sessions.findLiveConnectSessionByTokenKeys(
                 served.kysely,
                 projectId,
                 [row.token_hash],
@@ -215,7 +215,7 @@ for (const dialect of TEST_DIALECTS) {
           expect(await reading).toBeUndefined();
           const stored = await sessions.insertConnectSession(served.kysely, row);
           expect(
-            await sessions.findLiveConnectSessionByTokenHash(served.kysely, projectId, [row.token_hash], NOW),
+            await sessions.findLiveConnectSessionByTokenKeys(served.kysely, projectId, [row.token_hash], NOW),
           ).toEqual(stored);
         } finally {
           await served.close();
@@ -337,7 +337,7 @@ for (const dialect of TEST_DIALECTS) {
         expect(new Set(stored.map((row) => row.id)).size).toBe(30);
         for (const [index, row] of stored.entries()) {
           expect(row.token_hash).toBe(rows[index]?.token_hash);
-          const found = await sessions.findLiveConnectSessionByTokenHash(
+          const found = await sessions.findLiveConnectSessionByTokenKeys(
             db.kysely,
             projectId,
             [row.token_hash],

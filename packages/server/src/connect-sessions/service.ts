@@ -201,7 +201,7 @@ export class ConnectSessionService {
   /** The session behind a token, or 401 alike for unknown, expired and other projects' tokens. */
   async authenticateConnectSession(principal: Principal, token: string): Promise<ConnectSessionView> {
     const row = token.startsWith(TOKEN_PREFIX.connectSession)
-      ? await store.findLiveConnectSessionByTokenHash(
+      ? await store.findLiveConnectSessionByTokenKeys(
           this.db.kysely,
           principal.projectId,
           timeOrderedTokenKeys(token, TOKEN_PREFIX.connectSession),

@@ -31,15 +31,6 @@ const NEW_SESSION_COLUMNS = [
   "updated_at",
 ] as const satisfies readonly (keyof NewConnectSession)[];
 
-const insertSessionQuery = preparedQuery((db, ...values: unknown[]) =>
-  db
-    .insertInto("connect_sessions")
-    .values(
-      Object.fromEntries(NEW_SESSION_COLUMNS.map((column, i) => [column, values[i]])) as NewConnectSession,
-    )
-    .returning("id"),
-);
-
 /**
  * Inserts a session; answers the object given, with its new id set. Here and in
  * insertConnectSessions the caller's object is completed rather than copied: copying a row
@@ -49,11 +40,8 @@ export async function insertConnectSession(
   db: Kysely<Database>,
   session: NewConnectSession,
 ): Promise<ConnectSessionRow> {
-  const { rows } = await insertSessionQuery(db, ...NEW_SESSION_COLUMNS.map((column) => session[column]));
-  const inserted = rows[0];
-  if (!inserted) throw new Error("insert returned no id");
-  await countCreated(db, [session]);
-  return withId(session, inserted.id);
+  const [stored] = await insertConnectSessions(db, [session]);
+  return stored as ConnectSessionRow;
 }
 
 /** Sets a row's id, as a number whatever the driver returns for a bigint (pg: a string). */
@@ -157,7 +145,7 @@ const findLiveSessionQuery = preparedQuery((db, tokenHash: string, projectId: st
     .where("expires_at", ">", now),
 );
 
-export async function findLiveConnectSessionByTokenHash(
+export async function findLiveConnectSessionByTokenKeys(
   db: Kysely<Database>,
   projectId: string,
   tokenKeys: readonly string[],
@@ -169,9 +157,9 @@ export async function findLiveConnectSessionByTokenHash(
 /**
  * The live session behind a token hash, in any project: only for the hosted page, where the
  * token itself is the credential and names the project. Everything holding an API key uses
- * the project-scoped findLiveConnectSessionByTokenHash.
+ * the project-scoped findLiveConnectSessionByTokenKeys.
  */
-export async function findLiveConnectSessionByTokenHashInAnyProject(
+export async function findLiveConnectSessionByTokenKeysInAnyProject(
   db: Kysely<Database>,
   tokenKeys: readonly string[],
   now: string,

@@ -107,7 +107,7 @@ export class HubService {
   async sessionByToken(token: string | undefined): Promise<SessionRow | undefined> {
     if (!token?.startsWith(TOKEN_PREFIX.connectSession)) return undefined;
     const now = this.now();
-    const session = await sessionStore.findLiveConnectSessionByTokenHashInAnyProject(
+    const session = await sessionStore.findLiveConnectSessionByTokenKeysInAnyProject(
       this.db,
       timeOrderedTokenKeys(token, TOKEN_PREFIX.connectSession),
       now,
