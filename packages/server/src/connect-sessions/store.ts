@@ -2,7 +2,7 @@
 import type { ExpressionBuilder, Kysely, Selectable } from "kysely";
 import { type DialectName, deletePickedRows, skipLockedRows } from "../db/dialect.js";
 import type { BatchableWork } from "../db/group-commit.js";
-import { preparedQuery } from "../db/prepared.js";
+import { preparedLookup, preparedQuery } from "../db/prepared.js";
 import type { ConnectSessionTable, Database } from "../db/schema.js";
 import { addToDailyStats } from "../stats/store.js";
 
@@ -136,7 +136,7 @@ export const insertSessionsTogether: BatchableWork<NewConnectSession, ConnectSes
  * The session behind a token hash in this project, if it has not expired. Expiry is decided
  * here, by the row's `expires_at`, so an unknown, expired or foreign token look the same.
  */
-const findLiveSessionQuery = preparedQuery((db, tokenHash: string, projectId: string, now: string) =>
+const findLiveSessionQuery = preparedLookup((db, tokenHash: string, projectId: string, now: string) =>
   db
     .selectFrom("connect_sessions")
     .selectAll()
@@ -151,7 +151,7 @@ export async function findLiveConnectSessionByTokenKeys(
   tokenKeys: readonly string[],
   now: string,
 ): Promise<ConnectSessionRow | undefined> {
-  return firstFound(tokenKeys, async (key) => (await findLiveSessionQuery(db, key, projectId, now)).rows[0]);
+  return firstFound(tokenKeys, (key) => findLiveSessionQuery(db, key, projectId, now));
 }
 
 /**

@@ -20,7 +20,7 @@ import type { DatabaseConfig } from "../config.js";
 import { cachingSqliteDatabase, type DialectName, preparingPostgresPool } from "./dialect.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrationProvider } from "./migrations/index.js";
-import { allowDirectReads } from "./prepared.js";
+import { allowDirectReads, NOT_NOW } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 export interface PoolStats {
@@ -73,14 +73,14 @@ function withDriver(dialect: Dialect, options: OpenDatabaseOptions): Dialect {
   };
 }
 
+/** SQLITE_BUSY_TIMEOUT's default. */
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
 /**
  * The database holds sealed credentials and token hashes: a folder it creates is 0700 and the
  * file 0600 (SQLite gives the -wal and -shm files the database file's mode). Existing folders
  * and files keep the modes the operator gave them.
  */
-/** SQLITE_BUSY_TIMEOUT's default. */
-const DEFAULT_BUSY_TIMEOUT_MS = 5000;
-
 function openSqlite(file: string, busyTimeoutMs: number, options: OpenDatabaseOptions): Db {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // "a" creates the file when missing (with this mode) and never truncates an existing one.
@@ -107,7 +107,7 @@ function openSqlite(file: string, busyTimeoutMs: number, options: OpenDatabaseOp
   // when a test wraps the driver to watch or hold back what reaches it.
   if (!options.wrapDriver) {
     allowDirectReads(kysely, (sql, parameters) =>
-      sqlite.inTransaction ? undefined : (statements.prepare(sql).all(parameters) as unknown[]),
+      sqlite.inTransaction ? NOT_NOW : statements.prepare(sql).get(parameters),
     );
   }
   let closed = false;

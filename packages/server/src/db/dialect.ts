@@ -12,9 +12,9 @@ import {
   type PostgresPoolClient,
   type SelectQueryBuilder,
   type SqliteDatabase,
-  type SqliteStatement,
   sql,
 } from "kysely";
+import type BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
 
 export type DialectName = "sqlite" | "postgres";
@@ -95,17 +95,22 @@ export async function deletePickedRows(
 
 const STATEMENT_CACHE_LIMIT = 500;
 
+/** better-sqlite3's own statements (their `get`, for lookups: prepared.ts), behind Kysely's type. */
+export interface CachingSqliteDatabase extends SqliteDatabase {
+  prepare(sql: string): BetterSqlite3.Statement;
+}
+
 /**
  * better-sqlite3 compiles SQL on every `prepare`; Kysely prepares on every query. This keeps
  * the compiled statements by SQL text, so a hot query is compiled once per process. Safe
  * because Kysely runs one statement at a time on the connection and never leaves one iterating
  * (we do not stream).
  */
-export function cachingSqliteDatabase(sqlite: SqliteDatabase): SqliteDatabase {
-  const statements = new Map<string, SqliteStatement>();
+export function cachingSqliteDatabase(sqlite: BetterSqlite3.Database): CachingSqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => sqlite.close(),
-    prepare(sqlAsked: string): SqliteStatement {
+    prepare(sqlAsked: string): BetterSqlite3.Statement {
       // Transactions take the write lock when they begin (Kysely sends a deferred `begin`). A
       // deferred transaction that reads first and then writes, while another process (a CLI
       // command beside the server) committed in between, is refused at once with SQLITE_BUSY,

@@ -1,12 +1,12 @@
 /** SQL for idempotency records: one per project and key hash, kept until `expires_at`. */
 import { type Kysely, type Selectable, sql } from "kysely";
 import { type DialectName, skipLockedRows } from "../db/dialect.js";
-import { preparedQuery } from "../db/prepared.js";
+import { preparedLookup } from "../db/prepared.js";
 import type { Database, IdempotencyKeyTable } from "../db/schema.js";
 
 export type IdempotencyRecord = Selectable<IdempotencyKeyTable>;
 
-const findLiveRecordQuery = preparedQuery((db, projectId: string, keyHash: string, now: string) =>
+const findLiveRecordQuery = preparedLookup((db, projectId: string, keyHash: string, now: string) =>
   db
     .selectFrom("idempotency_keys")
     .selectAll()
@@ -21,7 +21,7 @@ export async function findLiveIdempotencyRecord(
   keyHash: string,
   now: string,
 ): Promise<IdempotencyRecord | undefined> {
-  return (await findLiveRecordQuery(db, projectId, keyHash, now)).rows[0];
+  return findLiveRecordQuery(db, projectId, keyHash, now);
 }
 
 export async function deleteExpiredIdempotencyRecord(

@@ -5,7 +5,7 @@
 
 import type { Kysely } from "kysely";
 import { randomId } from "../crypto/tokens.js";
-import { preparedQuery } from "../db/prepared.js";
+import { preparedLookup } from "../db/prepared.js";
 import type { Database } from "../db/schema.js";
 
 export interface Project {
@@ -153,7 +153,7 @@ export async function insertApiKey(
     .execute();
 }
 
-const findPrincipalQuery = preparedQuery((db, keyHash: string) =>
+const findPrincipalQuery = preparedLookup((db, keyHash: string) =>
   db
     .selectFrom("api_keys")
     .innerJoin("projects", "projects.id", "api_keys.project_id")
@@ -166,7 +166,7 @@ export async function findPrincipalByApiKeyHash(
   db: Kysely<Database>,
   keyHash: string,
 ): Promise<Principal | undefined> {
-  const row = (await findPrincipalQuery(db, keyHash)).rows[0];
+  const row = await findPrincipalQuery(db, keyHash);
   return row
     ? {
         apiKeyId: row.id,
