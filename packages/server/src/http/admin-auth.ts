@@ -20,7 +20,7 @@ import { readCookie } from "../console/cookies.js";
 import type { AuthenticatedConsoleSession, ConsoleService } from "../console/service.js";
 import type { TenancyService } from "../tenancy/service.js";
 import type { Actor, AdminRole } from "../tenancy/store.js";
-import { presentedApiKey } from "./auth.js";
+import { presentedApiKey, rememberAuthenticatedKey } from "./auth.js";
 import type { AuthFailureLimiter } from "./auth-failures.js";
 import { ApiError } from "./errors.js";
 
@@ -150,6 +150,7 @@ export function requireAdmin(options: AdminAuthOptions): onRequestAsyncHookHandl
       await failures.recordFailure(request.ip);
       throw new ApiError(401, "Unauthorized: the API key is invalid or has been revoked");
     }
+    rememberAuthenticatedKey(request);
     request.principal = principal;
     request.adminCaller = {
       role: principal.role,

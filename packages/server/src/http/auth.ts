@@ -10,6 +10,8 @@ import type { Principal } from "../tenancy/store.js";
 declare module "fastify" {
   interface FastifyRequest {
     principal?: Principal;
+    /** presentedApiKey's answer for this request: undefined until asked, null for none. */
+    presentedKey?: PresentedApiKey | null;
   }
 }
 
@@ -19,20 +21,43 @@ export interface PresentedApiKey {
   hash: string;
 }
 
-const presentedKeys = new WeakMap<FastifyRequest, PresentedApiKey | null>();
+/**
+ * Authorization headers whose key authenticated lately, each with its key and hash. A client
+ * sends the same header with every request, and decoding and hashing it again cost about a
+ * twentieth of an authenticate. Only headers that authenticated are kept
+ * (rememberAuthenticatedKey), so wrong keys never fill it; it starts over when full. It holds
+ * only what this process had in memory anyway, never on disk, and decides nothing: every
+ * request's key is still looked up (and refused once revoked).
+ */
+const authenticatedHeaders = new Map<string, PresentedApiKey>();
+const AUTHENTICATED_HEADERS_LIMIT = 1024;
 
 /**
  * The request's API key, parsed and hashed once per request however many hooks ask (the rate
  * limiter and the authentication both do).
  */
 export function presentedApiKey(request: FastifyRequest): PresentedApiKey | undefined {
-  let presented = presentedKeys.get(request);
+  let presented = request.presentedKey;
   if (presented === undefined) {
-    const key = apiKeyFromHeader(request.headers.authorization);
-    presented = key ? { key, hash: hashToken(key) } : null;
-    presentedKeys.set(request, presented);
+    const header = request.headers.authorization;
+    presented = header === undefined ? null : (authenticatedHeaders.get(header) ?? parsedApiKey(header));
+    request.presentedKey = presented;
   }
   return presented ?? undefined;
+}
+
+function parsedApiKey(header: string): PresentedApiKey | null {
+  const key = apiKeyFromHeader(header);
+  return key ? { key, hash: hashToken(key) } : null;
+}
+
+/** After the request's key authenticated: its header is parsed at once next time. */
+export function rememberAuthenticatedKey(request: FastifyRequest): void {
+  const header = request.headers.authorization;
+  const presented = request.presentedKey;
+  if (header === undefined || !presented || authenticatedHeaders.has(header)) return;
+  if (authenticatedHeaders.size >= AUTHENTICATED_HEADERS_LIMIT) authenticatedHeaders.clear();
+  authenticatedHeaders.set(header, presented);
 }
 
 export function apiKeyFromHeader(header: string | undefined): string | undefined {
