@@ -137,7 +137,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Per-request fields set by the hooks, declared up front so every request has one shape.
-  for (const field of ["presentedKey", "principal", "adminCaller"] as const) app.decorateRequest(field, undefined);
+  for (const field of ["presentedKey", "principal", "adminCaller"] as const)
+    app.decorateRequest(field, undefined);
   // Only JSON bodies are accepted; anything else answers 415.
   app.removeContentTypeParser("text/plain");
   // JSON bodies: Fastify's parser, then the depth and NUL rules of input-guards.ts.

@@ -3,6 +3,7 @@
  * written once.
  */
 import { createHash } from "node:crypto";
+import type BetterSqlite3 from "better-sqlite3";
 import {
   type ColumnDefinitionBuilder,
   type CreateTableBuilder,
@@ -14,7 +15,6 @@ import {
   type SqliteDatabase,
   sql,
 } from "kysely";
-import type BetterSqlite3 from "better-sqlite3";
 import type pg from "pg";
 
 export type DialectName = "sqlite" | "postgres";
