@@ -72,8 +72,8 @@ export function preparedQuery<Args extends unknown[], Row>(
 
 /**
  * A prepared SELECT of at most one row (by a unique key): answers that row or undefined. On
- * SQLite it is read at once (allowDirectReads), stepping the statement once: reading on to
- * the end, as a query for all rows must, cost a third of the lookup.
+ * SQLite it is read at once (allowDirectReads), stepping the statement once rather than on
+ * to its end, as a query for all rows must.
  */
 export function preparedLookup<Args extends unknown[], Row>(
   build: (db: Kysely<Database>, ...args: Args) => Compilable<Row>,
