@@ -16,14 +16,9 @@ export function redactUrl(url: string): string {
   return url.includes("?") ? url.replace(SECRET_QUERY_PARAMS, "$1[REDACTED]") : url;
 }
 
-/**
- * Standard output is written asynchronously: lines logged while a write is in flight go out
- * together in the next one, so a busy server makes one write per batch of lines rather than a
- * system call per line, and a quiet one still writes each line at once. `flushLogs` (called at
- * shutdown) writes whatever is pending; a crash can lose the last lines.
- */
+/** JSON lines go to standard output (see stdoutOncePerTurn) unless `stream` is given. */
 export function loggerOptions(level: LogLevel, stream?: NodeJS.WritableStream | pino.DestinationStream) {
-  const destination: pino.DestinationStream = stream ?? pino.destination({ dest: 1, sync: false });
+  const destination: pino.DestinationStream = stream ?? stdoutOncePerTurn();
   return {
     level,
     stream: destination,
@@ -69,19 +64,71 @@ export function scrubbedError(error: Error): pino.SerializedError {
   return scrub(pino.stdSerializers.err(error), 0) as pino.SerializedError;
 }
 
+let sharedStdout: pino.DestinationStream | undefined;
+
+/**
+ * Standard output, written once per turn of the event loop (see linesOncePerTurn), shared by
+ * every logger of the process so lines keep their order. Lines still pending when the process
+ * exits (a crash included) are written by the exit handler. A write that meets a full pipe
+ * retries until it goes through (sonic-boom's synchronous mode, as pino's default): the log is
+ * never dropped.
+ */
+export function stdoutOncePerTurn(): pino.DestinationStream {
+  if (!sharedStdout) {
+    const stdout = linesOncePerTurn(pino.destination({ dest: 1, sync: true }));
+    process.once("exit", () => stdout.flush(() => {}));
+    sharedStdout = stdout;
+  }
+  return sharedStdout;
+}
+
+/**
+ * The lines logged while one turn's I/O callbacks run are joined and written to `sink` in one
+ * write when they are done (setImmediate): a busy server makes one system call per turn rather
+ * than one per line, and a quiet one still writes each line at once. `sink` writes
+ * synchronously; not pino's asynchronous mode, whose writes go through libuv's thread pool:
+ * the hop to that thread and back cost a fifth of an authenticate's CPU (the benchmark pins
+ * the server to one core, as a container's CPU limit would). `flush` writes what is pending
+ * at once.
+ */
+export function linesOncePerTurn(
+  sink: pino.DestinationStream & { flush(done: (error?: Error) => void): void },
+) {
+  let pending = "";
+  let scheduled = false;
+  const writePending = (): void => {
+    scheduled = false;
+    if (pending === "") return;
+    const lines = pending;
+    pending = "";
+    sink.write(lines);
+  };
+  return {
+    write(line: string): void {
+      pending += line;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(writePending);
+      }
+    },
+    flush(done: (error?: Error) => void): void {
+      writePending();
+      sink.flush(done);
+    },
+  };
+}
+
 /**
  * Where log lines go: standard output, as JSON (for log collectors) or as readable lines (for
  * a person at a terminal). LOG_FORMAT decides; unset, it is pretty when standard output is a
- * terminal and JSON otherwise. Pretty lines are formatted in this thread, line by line, and
- * written like JSON ones (batched, flushed by `flushLogs`), so none is lost at shutdown.
+ * terminal and JSON otherwise. Pretty lines are formatted in this thread and written
+ * synchronously, line by line, so none comes out of order or is lost at shutdown.
  */
 export async function logDestination(
   format: LogFormat | undefined,
   isTerminal: boolean = process.stdout.isTTY === true,
 ): Promise<pino.DestinationStream> {
-  if ((format ?? (isTerminal ? "pretty" : "json")) === "json") {
-    return pino.destination({ dest: 1, sync: false });
-  }
+  if ((format ?? (isTerminal ? "pretty" : "json")) === "json") return stdoutOncePerTurn();
   // Pretty lines are for a person at a terminal: written synchronously, so they can never
   // come out of order (the last lines at shutdown did, through the asynchronous buffer).
   const stdout = pino.destination({ dest: 1, sync: true });
