@@ -50,6 +50,8 @@ for (const dialect of TEST_DIALECTS) {
                 ?.synchronous,
               journal: (await sql<{ journal_mode: string }>`pragma journal_mode`.execute(trx)).rows[0]
                 ?.journal_mode,
+              tempStore: (await sql<{ temp_store: number }>`pragma temp_store`.execute(trx)).rows[0]
+                ?.temp_store,
             }
           : {
               synchronous: (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(trx))
@@ -60,6 +62,10 @@ for (const dialect of TEST_DIALECTS) {
         // 2 = FULL (3 = EXTRA would be stronger still); WAL with NORMAL (1) may lose the last commits.
         expect(settings.synchronous).toBeGreaterThanOrEqual(2);
         expect(settings).toMatchObject({ journal: "wal" });
+        // 2 = MEMORY: a group commit's multi-row statements keep their statement journal in
+        // memory, not in a temporary file made and deleted every other commit (no durability
+        // depends on it: recovery reads the WAL).
+        expect(settings).toMatchObject({ tempStore: 2 });
       } else {
         expect(["on", "remote_apply"]).toContain(settings.synchronous);
       }

@@ -99,6 +99,11 @@ function openSqlite(file: string, busyTimeoutMs: number, options: OpenDatabaseOp
   // a memory map rather than a read() per page, so a large table costs no more than a small one.
   sqlite.pragma("mmap_size = 1073741824");
   sqlite.pragma("cache_size = -65536");
+  // A statement that may fail halfway inside a transaction (a multi-row INSERT, an upsert)
+  // keeps a statement journal to undo itself alone: in memory, not a temporary file created,
+  // written and deleted for every other group commit. Crash recovery never reads it (the WAL
+  // does that), so durability is unchanged.
+  sqlite.pragma("temp_store = MEMORY");
   const statements = cachingSqliteDatabase(sqlite);
   const kysely = new Kysely<Database>({
     dialect: withDriver(new SqliteDialect({ database: statements }), options),
