@@ -17,7 +17,7 @@ import {
 } from "kysely";
 import type pg from "pg";
 import type { DatabaseConfig } from "../config.js";
-import { cachingSqliteDatabase, type DialectName, preparingPostgresPool } from "./dialect.js";
+import { cachingSqliteDatabase, type DialectName, firstRowReader, preparingPostgresPool } from "./dialect.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrationProvider } from "./migrations/index.js";
 import { allowDirectReads, NOT_NOW } from "./prepared.js";
@@ -111,8 +111,9 @@ function openSqlite(file: string, busyTimeoutMs: number, options: OpenDatabaseOp
   // Hot reads skip Kysely's queue when no transaction holds the connection (prepared.ts); not
   // when a test wraps the driver to watch or hold back what reaches it.
   if (!options.wrapDriver) {
+    const readFirstRow = firstRowReader(sqlite);
     allowDirectReads(kysely, (sql, parameters) =>
-      sqlite.inTransaction ? NOT_NOW : statements.prepare(sql).get(parameters),
+      sqlite.inTransaction ? NOT_NOW : readFirstRow(sql, parameters),
     );
   }
   let closed = false;

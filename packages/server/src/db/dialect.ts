@@ -95,18 +95,13 @@ export async function deletePickedRows(
 
 const STATEMENT_CACHE_LIMIT = 500;
 
-/** better-sqlite3's own statements (their `get`, for lookups: prepared.ts), behind Kysely's type. */
-export interface CachingSqliteDatabase extends SqliteDatabase {
-  prepare(sql: string): BetterSqlite3.Statement;
-}
-
 /**
  * better-sqlite3 compiles SQL on every `prepare`; Kysely prepares on every query. This keeps
  * the compiled statements by SQL text, so a hot query is compiled once per process. Safe
  * because Kysely runs one statement at a time on the connection and never leaves one iterating
  * (we do not stream).
  */
-export function cachingSqliteDatabase(sqlite: BetterSqlite3.Database): CachingSqliteDatabase {
+export function cachingSqliteDatabase(sqlite: BetterSqlite3.Database): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => sqlite.close(),
@@ -125,6 +120,42 @@ export function cachingSqliteDatabase(sqlite: BetterSqlite3.Database): CachingSq
       }
       return statement;
     },
+  };
+}
+
+/**
+ * Reads the first row of a SELECT (prepared.ts's direct lookups) through a statement in raw
+ * mode, which answers the values as an array, and makes the row object here, the same shape
+ * for every row of a query: better-sqlite3 builds each row object property by property in C++,
+ * which was a fifth of a session lookup (a 21-column row: 8 -> 6.5 µs, in one process). The
+ * statements are this reader's own, not the shared cache's: raw mode is a statement's setting.
+ * Like better-sqlite3, a column name that comes twice keeps the last value.
+ */
+export function firstRowReader(
+  sqlite: BetterSqlite3.Database,
+): (sql: string, parameters: readonly unknown[]) => Record<string, unknown> | undefined {
+  const readers = new Map<string, (parameters: readonly unknown[]) => Record<string, unknown> | undefined>();
+  return (sql, parameters) => {
+    let read = readers.get(sql);
+    if (!read) {
+      if (readers.size >= STATEMENT_CACHE_LIMIT) readers.clear();
+      read = firstRowOf(sqlite.prepare<unknown[], unknown[]>(sql).raw(true));
+      readers.set(sql, read);
+    }
+    return read(parameters);
+  };
+}
+
+function firstRowOf(statement: BetterSqlite3.Statement<unknown[], unknown[]>) {
+  const names = statement.columns().map((column) => column.name);
+  // Every row starts as a copy of this object, so all share one hidden class.
+  const shape: Record<string, unknown> = Object.fromEntries(names.map((name) => [name, null]));
+  return (parameters: readonly unknown[]): Record<string, unknown> | undefined => {
+    const values = statement.get(parameters);
+    if (values === undefined) return undefined;
+    const row = { ...shape };
+    for (let index = 0; index < names.length; index++) row[names[index] as string] = values[index];
+    return row;
   };
 }
 
