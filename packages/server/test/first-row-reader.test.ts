@@ -48,6 +48,19 @@ describe("firstRowReader", () => {
     expect(read(twice, [2])).toEqual({ name: "second" });
   });
 
+  it("answers the new columns after another connection added or dropped one", () => {
+    const other = new SQLite(path.join(dir, "rows.sqlite"));
+    const all = "select * from things where id = ?";
+    read(all, [1]);
+    other.exec("alter table things add column colour text default 'blue'");
+    expect(read(all, [1])).toEqual(sqlite.prepare(all).get(1));
+    expect(read(all, [1])).toMatchObject({ name: "one", colour: "blue" });
+    other.exec("alter table things drop column size");
+    expect(read(all, [1])).toEqual(sqlite.prepare(all).get(1));
+    expect(read(all, [1])).not.toHaveProperty("size");
+    other.close();
+  });
+
   it("leaves the statements other code prepares in their own mode", () => {
     read(byId, [1]);
     expect(sqlite.prepare(byId).get(1)).toMatchObject({ id: 1, name: "one" });

@@ -147,12 +147,22 @@ export function firstRowReader(
 }
 
 function firstRowOf(statement: BetterSqlite3.Statement<unknown[], unknown[]>) {
-  const names = statement.columns().map((column) => column.name);
+  let names: string[] = [];
   // Every row starts as a copy of this object, so all share one hidden class.
-  const shape: Record<string, unknown> = Object.fromEntries(names.map((name) => [name, null]));
+  let shape: Record<string, unknown> = {};
+  const learnColumns = (): void => {
+    names = statement.columns().map((column) => column.name);
+    shape = Object.fromEntries(names.map((name) => [name, null]));
+  };
+  learnColumns();
   return (parameters: readonly unknown[]): Record<string, unknown> | undefined => {
     const values = statement.get(parameters);
     if (values === undefined) return undefined;
+    // SQLite prepares a statement again when the schema changed under it (another process ran
+    // `connect-hub migrate`), and `select *` then answers the new columns: learn them (asking
+    // on every read costs more than the read). A rebuilt table that kept its column count but
+    // reordered them is not seen; no migration of ours does that.
+    if (values.length !== names.length) learnColumns();
     const row = { ...shape };
     for (let index = 0; index < names.length; index++) row[names[index] as string] = values[index];
     return row;
