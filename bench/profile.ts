@@ -8,7 +8,14 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { type BenchDatabase, type RunningServer, runLoad, startBaseline, startHub } from "./targets.js";
+import {
+  type BenchDatabase,
+  type RunningServer,
+  runLoad,
+  startBaseline,
+  startHub,
+  startReference,
+} from "./targets.js";
 
 /** The pieces of the request path, in the order the report lists them. */
 export const PIECES = [
@@ -149,6 +156,13 @@ export interface PieceProfile {
   cpuMicrosPerRequestWithoutLog: number;
   /** The bare node:http baseline's CPU per request, measured the same way. */
   baselineCpuMicrosPerRequest: number;
+  /** The plain Fastify + better-sqlite3 reference (reference-server.ts); NaN for create, which it does not do. */
+  referenceCpuMicrosPerRequest: number;
+  /**
+   * The same three measured with the load generator polling instead of sleeping (LoadSpec.poll):
+   * what each server spends on its own work, without waking the load generator on loopback.
+   */
+  polling: { hub: number; baseline: number; reference: number };
 }
 
 /** CLOCK_MONOTONIC in microseconds: the clock V8's profile timestamps use on Linux. */
@@ -165,28 +179,46 @@ interface ProfileOptions {
   quick?: boolean;
 }
 
+type Target = "hub profiled" | "hub" | "hub without log" | "baseline" | "reference";
+
+function startTarget(
+  database: BenchDatabase,
+  endpoint: PieceProfile["endpoint"],
+  options: ProfileOptions,
+  target: Target,
+  profiler: string[],
+): Promise<RunningServer> {
+  switch (target) {
+    case "baseline":
+      return startBaseline(options.responseBytes[endpoint]);
+    case "reference":
+      return startReference(database.url);
+    default:
+      return startHub(
+        database.url,
+        target === "hub without log" ? { LOG_LEVEL: "warn" } : {},
+        target === "hub profiled" ? profiler : [],
+      );
+  }
+}
+
 async function profiledRun(
   database: BenchDatabase,
   endpoint: PieceProfile["endpoint"],
   options: ProfileOptions,
-  target: "hub profiled" | "hub" | "hub without log" | "baseline",
+  target: Target,
+  load: { poll: boolean } = { poll: false },
 ): Promise<{ cpuMicrosPerRequest: number; profile?: CpuProfile; window: { fromUs: number; toUs: number } }> {
   const dir = mkdtempSync(path.join(options.work, "cpu-prof-"));
   const profiler = ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250"];
-  const server: RunningServer =
-    target === "baseline"
-      ? await startBaseline(options.responseBytes[endpoint])
-      : await startHub(
-          database.url,
-          target === "hub without log" ? { LOG_LEVEL: "warn" } : {},
-          target === "hub profiled" ? profiler : [],
-        );
+  const server = await startTarget(database, endpoint, options, target, profiler);
   const spec = {
     url: server.url,
     connections: options.connections,
     apiKey: database.apiKey,
     kind: endpoint,
     durationSeconds: 0,
+    poll: load.poll,
     ...(endpoint === "authenticate" ? { tokensFile: options.tokensFile } : {}),
   };
   let window: { fromUs: number; toUs: number };
@@ -221,6 +253,17 @@ export async function profilePieces(
       ? undefined
       : await profiledRun(database, endpoint, options, "hub without log");
     const baseline = await profiledRun(database, endpoint, options, "baseline");
+    // The reference does authenticate's lookup only; on PostgreSQL there is none.
+    const hasReference = endpoint === "authenticate" && database.dialect === "sqlite";
+    const reference = hasReference ? await profiledRun(database, endpoint, options, "reference") : undefined;
+    const polling = { poll: true };
+    const polled = {
+      hub: (await profiledRun(database, endpoint, options, "hub", polling)).cpuMicrosPerRequest,
+      baseline: (await profiledRun(database, endpoint, options, "baseline", polling)).cpuMicrosPerRequest,
+      reference: hasReference
+        ? (await profiledRun(database, endpoint, options, "reference", polling)).cpuMicrosPerRequest
+        : Number.NaN,
+    };
     profiles.push({
       endpoint,
       requests: options.requests,
@@ -230,6 +273,8 @@ export async function profilePieces(
         : (Object.fromEntries(PIECES.map((p) => [p, Number.NaN])) as Record<Piece, number>),
       cpuMicrosPerRequestWithoutLog: quiet?.cpuMicrosPerRequest ?? Number.NaN,
       baselineCpuMicrosPerRequest: baseline.cpuMicrosPerRequest,
+      referenceCpuMicrosPerRequest: reference?.cpuMicrosPerRequest ?? Number.NaN,
+      polling: polled,
     });
   }
   return profiles;
@@ -253,9 +298,26 @@ export function printProfile(profiles: PieceProfile[]): void {
   row("total with LOG_LEVEL=warn", (p) => p.cpuMicrosPerRequestWithoutLog);
   row("baseline (bare node:http)", (p) => p.baselineCpuMicrosPerRequest);
   row("ratio baseline / all on", (p) => p.baselineCpuMicrosPerRequest / p.cpuMicrosPerRequest, 3);
+  row("plain Fastify + better-sqlite3", (p) => p.referenceCpuMicrosPerRequest);
+  row(
+    "ratio baseline / plain Fastify",
+    (p) => p.baselineCpuMicrosPerRequest / p.referenceCpuMicrosPerRequest,
+    3,
+  );
+  lines.push("  the same, the load generator polling instead of sleeping:");
+  row("  total, every default on", (p) => p.polling.hub);
+  row("  baseline (bare node:http)", (p) => p.polling.baseline);
+  row("  plain Fastify + better-sqlite3", (p) => p.polling.reference);
+  row("  ratio baseline / all on", (p) => p.polling.baseline / p.polling.hub, 3);
+  row("  ratio baseline / plain Fastify", (p) => p.polling.baseline / p.polling.reference, 3);
+  row("waking the sleeping load generator", (p) => p.cpuMicrosPerRequest - p.polling.hub);
   lines.push(
     "  (pieces: --cpu-prof samples, each charged to the innermost piece on its stack, as shares of",
-    "   the total; totals and baseline: CPU per request of runs without the profiler)",
+    "   the total; totals and baseline: CPU per request of runs without the profiler. Plain",
+    "   Fastify: the same token lookup and nothing else (bench/reference-server.ts). Polling: on",
+    "   loopback a server pays, inside its own writev, for waking a sleeping load generator, at",
+    "   nearly every answer when it is the slower side; the last row is that share of the total,",
+    "   which a server answering clients across a network does not pay)",
   );
   process.stdout.write(`${lines.join("\n")}\n`);
 }

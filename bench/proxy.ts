@@ -28,6 +28,8 @@ export interface ProxySettings {
   /** Set: each measurement sends this many requests instead of running for the duration. */
   requests?: number;
   warmupSeconds: number;
+  /** The load generator polls instead of sleeping (LoadSpec.poll). */
+  poll: boolean;
   log(message: string): void;
   /** Servers to stop if the run is interrupted. */
   cleanups: Set<() => Promise<void>>;
@@ -172,6 +174,7 @@ export async function measureProxy(database: BenchDatabase, settings: ProxySetti
               connections,
               kind: "request" as const,
               apiKey: "",
+              poll: settings.poll,
               ...run.spec,
             };
             if (settings.warmupSeconds > 0) runLoad({ ...spec, durationSeconds: settings.warmupSeconds });

@@ -9,7 +9,8 @@
  * --no-profile (skip the CPU profile of the pieces), --profile-only (only that profile),
  * --profile-requests N (requests per profiled run, default 20,000), --requests N (each
  * measurement sends N requests instead of running for --duration: a smoke run then finishes
- * whatever the machine's load).
+ * whatever the machine's load), --poll (the load generator polls instead of sleeping between
+ * answers, in every measurement: see LoadSpec.poll; the profile measures both ways anyway).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -49,6 +50,7 @@ const { values: options } = parseArgs({
     "profile-only": { type: "boolean", default: false },
     "profile-requests": { type: "string" },
     requests: { type: "string" },
+    poll: { type: "boolean", default: false },
   },
 });
 
@@ -62,6 +64,7 @@ const connectionCounts = (options.connections ?? (quick ? "10" : "10,50")).split
 const largeSessions = Number(options.sessions ?? 1_000_000);
 const SMALL_SESSIONS = 1_000;
 const profileOnly = options["profile-only"] ?? false;
+const poll = options.poll ?? false;
 const profileRequests = Number(options["profile-requests"] ?? (quick ? 2000 : 20_000));
 const postgresUrl =
   options["postgres-url"] ?? process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -122,6 +125,7 @@ async function measure(
     connections,
     apiKey: database.apiKey,
     kind: endpoint,
+    poll,
     ...(endpoint === "authenticate" ? { tokensFile } : {}),
   };
   if (warmupSeconds > 0) runLoad({ ...spec, durationSeconds: warmupSeconds });
@@ -228,6 +232,7 @@ async function main(): Promise<void> {
         durationSeconds,
         ...(requestsPerMeasurement ? { requests: requestsPerMeasurement } : {}),
         warmupSeconds,
+        poll,
         log,
         cleanups,
       })),
@@ -276,8 +281,9 @@ async function main(): Promise<void> {
           connectionCounts,
           largeSessions,
           profileRequests,
+          poll,
         },
-        loadGenerator: "autocannon",
+        loadGenerator: poll ? "autocannon, polling" : "autocannon",
         summary,
         measurements,
         profiles,

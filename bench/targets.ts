@@ -106,6 +106,18 @@ export async function startBaseline(bodyBytes: number): Promise<RunningServer> {
   );
 }
 
+/** The plain Fastify + better-sqlite3 reference (reference-server.ts) on a SQLite database. */
+export async function startReference(databaseUrl: string): Promise<RunningServer> {
+  const port = await freePort();
+  return startPinned(
+    [path.join(here, "reference-server.js"), String(port), sqliteFile(databaseUrl)],
+    process.env,
+    port,
+  );
+}
+
+const sqliteFile = (databaseUrl: string): string => databaseUrl.replace(/^(?:file|sqlite):(?:\/\/)?/, "");
+
 export async function startHub(
   databaseUrl: string,
   extraEnv: NodeJS.ProcessEnv = {},
@@ -176,7 +188,7 @@ export async function seedSessions(database: BenchDatabase, from: number, to: nu
   const now = new Date().toISOString();
   const expires = "2099-01-01T00:00:00.000Z";
   if (database.dialect === "sqlite") {
-    const sqlite = new SQLite(database.url.replace(/^(?:file|sqlite):(?:\/\/)?/, ""));
+    const sqlite = new SQLite(sqliteFile(database.url));
     sqlite.pragma("journal_mode = WAL");
     sqlite.function("bench_sha256", { deterministic: true }, (value: unknown) =>
       createHash("sha256").update(String(value)).digest("hex"),
