@@ -64,12 +64,9 @@ export async function insertOrganization(db: Kysely<Database>, name: string, cre
   return { id: Number(organization.id), name: organization.name };
 }
 
-export async function findProjectByName(
-  db: Kysely<Database>,
-  organizationId: number,
-  name: string,
-): Promise<Project | undefined> {
-  const row = await db
+/** Projects with their organization's name, the columns a Project is made of. */
+function selectProjects(db: Kysely<Database>) {
+  return db
     .selectFrom("projects")
     .innerJoin("organizations", "organizations.id", "projects.organization_id")
     .select([
@@ -77,18 +74,33 @@ export async function findProjectByName(
       "projects.organization_id",
       "projects.name",
       "organizations.name as organization_name",
-    ])
+    ]);
+}
+
+function toProject(row: {
+  id: string;
+  organization_id: number | string;
+  name: string;
+  organization_name: string;
+}): Project {
+  return {
+    id: row.id,
+    organizationId: Number(row.organization_id),
+    name: row.name,
+    organizationName: row.organization_name,
+  };
+}
+
+export async function findProjectByName(
+  db: Kysely<Database>,
+  organizationId: number,
+  name: string,
+): Promise<Project | undefined> {
+  const row = await selectProjects(db)
     .where("projects.organization_id", "=", organizationId)
     .where("projects.name", "=", name)
     .executeTakeFirst();
-  return row
-    ? {
-        id: row.id,
-        organizationId: Number(row.organization_id),
-        name: row.name,
-        organizationName: row.organization_name,
-      }
-    : undefined;
+  return row ? toProject(row) : undefined;
 }
 
 export async function insertProject(
@@ -269,25 +281,8 @@ export async function someProjectAllowsOrigin(db: Kysely<Database>, origin: stri
 
 /** A project by id with its organization; what a console request's project header names. */
 export async function findProjectById(db: Kysely<Database>, projectId: string): Promise<Project | undefined> {
-  const row = await db
-    .selectFrom("projects")
-    .innerJoin("organizations", "organizations.id", "projects.organization_id")
-    .select([
-      "projects.id",
-      "projects.organization_id",
-      "projects.name",
-      "organizations.name as organization_name",
-    ])
-    .where("projects.id", "=", projectId)
-    .executeTakeFirst();
-  return row
-    ? {
-        id: row.id,
-        organizationId: Number(row.organization_id),
-        name: row.name,
-        organizationName: row.organization_name,
-      }
-    : undefined;
+  const row = await selectProjects(db).where("projects.id", "=", projectId).executeTakeFirst();
+  return row ? toProject(row) : undefined;
 }
 
 /** Every project, by organization then name; a page of them. */
@@ -295,27 +290,14 @@ export async function listProjects(
   db: Kysely<Database>,
   page: { offset: number; limit: number },
 ): Promise<Project[]> {
-  const rows = await db
-    .selectFrom("projects")
-    .innerJoin("organizations", "organizations.id", "projects.organization_id")
-    .select([
-      "projects.id",
-      "projects.organization_id",
-      "projects.name",
-      "organizations.name as organization_name",
-    ])
+  const rows = await selectProjects(db)
     .orderBy("organizations.name")
     .orderBy("projects.name")
     .orderBy("projects.id")
     .offset(page.offset)
     .limit(page.limit)
     .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    organizationId: Number(row.organization_id),
-    name: row.name,
-    organizationName: row.organization_name,
-  }));
+  return rows.map(toProject);
 }
 
 /** One project's keys (active and revoked), oldest first. */
