@@ -207,7 +207,7 @@ async function profiledRun(
   endpoint: PieceProfile["endpoint"],
   options: ProfileOptions,
   target: Target,
-  load: { poll: boolean } = { poll: false },
+  poll = false,
 ): Promise<{ cpuMicrosPerRequest: number; profile?: CpuProfile; window: { fromUs: number; toUs: number } }> {
   const dir = mkdtempSync(path.join(options.work, "cpu-prof-"));
   const profiler = ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250"];
@@ -218,7 +218,7 @@ async function profiledRun(
     apiKey: database.apiKey,
     kind: endpoint,
     durationSeconds: 0,
-    poll: load.poll,
+    poll,
     ...(endpoint === "authenticate" ? { tokensFile: options.tokensFile } : {}),
   };
   let window: { fromUs: number; toUs: number };
@@ -256,13 +256,12 @@ export async function profilePieces(
     // The reference does authenticate's lookup only; on PostgreSQL there is none.
     const hasReference = endpoint === "authenticate" && database.dialect === "sqlite";
     const reference = hasReference ? await profiledRun(database, endpoint, options, "reference") : undefined;
-    const polling = { poll: true };
-    const polled = {
-      hub: (await profiledRun(database, endpoint, options, "hub", polling)).cpuMicrosPerRequest,
-      baseline: (await profiledRun(database, endpoint, options, "baseline", polling)).cpuMicrosPerRequest,
-      reference: hasReference
-        ? (await profiledRun(database, endpoint, options, "reference", polling)).cpuMicrosPerRequest
-        : Number.NaN,
+    const polled = async (target: Target) =>
+      (await profiledRun(database, endpoint, options, target, true)).cpuMicrosPerRequest;
+    const polling = {
+      hub: await polled("hub"),
+      baseline: await polled("baseline"),
+      reference: hasReference ? await polled("reference") : Number.NaN,
     };
     profiles.push({
       endpoint,
@@ -274,7 +273,7 @@ export async function profilePieces(
       cpuMicrosPerRequestWithoutLog: quiet?.cpuMicrosPerRequest ?? Number.NaN,
       baselineCpuMicrosPerRequest: baseline.cpuMicrosPerRequest,
       referenceCpuMicrosPerRequest: reference?.cpuMicrosPerRequest ?? Number.NaN,
-      polling: polled,
+      polling,
     });
   }
   return profiles;
