@@ -17,7 +17,13 @@ import {
 } from "kysely";
 import type pg from "pg";
 import type { DatabaseConfig } from "../config.js";
-import { cachingSqliteDatabase, type DialectName, firstRowReader, preparingPostgresPool } from "./dialect.js";
+import {
+  cachingSqliteDatabase,
+  type DialectName,
+  firstRowReader,
+  preparingPostgresPool,
+  turnReadTransaction,
+} from "./dialect.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrationProvider } from "./migrations/index.js";
 import { allowDirectReads, NOT_NOW } from "./prepared.js";
@@ -104,7 +110,8 @@ function openSqlite(file: string, busyTimeoutMs: number, options: OpenDatabaseOp
   // written and deleted for every other group commit. Crash recovery never reads it (the WAL
   // does that), so durability is unchanged.
   sqlite.pragma("temp_store = MEMORY");
-  const statements = cachingSqliteDatabase(sqlite);
+  const turnRead = turnReadTransaction(sqlite);
+  const statements = cachingSqliteDatabase(sqlite, turnRead.end);
   const kysely = new Kysely<Database>({
     dialect: withDriver(new SqliteDialect({ database: statements }), options),
   });
@@ -113,7 +120,7 @@ function openSqlite(file: string, busyTimeoutMs: number, options: OpenDatabaseOp
   if (!options.wrapDriver) {
     const readFirstRow = firstRowReader(sqlite);
     allowDirectReads(kysely, (sql, parameters) =>
-      sqlite.inTransaction ? NOT_NOW : readFirstRow(sql, parameters),
+      turnRead.join() ? readFirstRow(sql, parameters) : NOT_NOW,
     );
   }
   let closed = false;
