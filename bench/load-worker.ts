@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
+import { CREATE_BODY } from "./requests.js";
 
 export interface LoadSpec {
   url: string;
@@ -29,6 +30,8 @@ export interface LoadSpec {
    * generator is never asleep, and the server's CPU time is its own work.
    */
   poll?: boolean;
+  /** Who sends the load: autocannon (this worker, the default) or wrk (wrk.ts). */
+  generator?: "autocannon" | "wrk";
 }
 
 export interface LoadResult {
@@ -52,11 +55,6 @@ async function main(): Promise<void> {
     authorization: `Basic ${Buffer.from(`${spec.apiKey}:`).toString("base64")}`,
   };
   const tokens = spec.tokensFile ? readFileSync(spec.tokensFile, "utf8").split("\n").filter(Boolean) : [];
-  const createBody = JSON.stringify({
-    origin_owner_id: "bench-customer",
-    origin_owner_name: "Bench Customer Inc",
-    categories: ["hris", "ats"],
-  });
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -76,7 +74,7 @@ async function main(): Promise<void> {
             },
           ]
         : spec.kind === "create"
-          ? [{ method: "POST", path: "/connect_sessions", body: createBody }]
+          ? [{ method: "POST", path: "/connect_sessions", body: CREATE_BODY }]
           : tokens.map((token) => ({
               method: "POST" as const,
               path: "/connect_sessions/authenticate",

@@ -30,6 +30,8 @@ export interface ProxySettings {
   warmupSeconds: number;
   /** The load generator polls instead of sleeping (LoadSpec.poll). */
   poll: boolean;
+  /** Who sends the load (LoadSpec.generator). */
+  generator: "autocannon" | "wrk";
   log(message: string): void;
   /** Servers to stop if the run is interrupted. */
   cleanups: Set<() => Promise<void>>;
@@ -175,6 +177,7 @@ export async function measureProxy(database: BenchDatabase, settings: ProxySetti
               kind: "request" as const,
               apiKey: "",
               poll: settings.poll,
+              generator: settings.generator,
               ...run.spec,
             };
             if (settings.warmupSeconds > 0) runLoad({ ...spec, durationSeconds: settings.warmupSeconds });

@@ -200,7 +200,7 @@ export function printReport(summary: { rows: SummaryRow[]; targets: TargetCheck[
     if (row.hub.non2xx > 0) lines.push(`  ! ${row.hub.non2xx} responses were not 2xx`);
   }
   lines.push(
-    "(latency ratios show <1ms where the baseline answered within autocannon's 1 ms resolution;",
+    "(latency ratios show <1ms where the baseline answered within 1 ms, autocannon's resolution;",
     " CPU µs: server CPU per request, its ratio baseline/hub: the share of the baseline's capacity)",
   );
   lines.push("", "targets:");

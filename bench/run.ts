@@ -10,7 +10,8 @@
  * --profile-requests N (requests per profiled run, default 20,000), --requests N (each
  * measurement sends N requests instead of running for --duration: a smoke run then finishes
  * whatever the machine's load), --poll (the load generator polls instead of sleeping between
- * answers, in every measurement: see LoadSpec.poll; the profile measures both ways anyway).
+ * answers, in every measurement: see LoadSpec.poll; the profile measures both ways anyway),
+ * --wrk (the table's measurements sent by wrk, as issue 11's were, instead of autocannon).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -33,6 +34,7 @@ import {
   startHub,
   writeTokenSample,
 } from "./targets.js";
+import { findWrk } from "./wrk.js";
 
 const { values: options } = parseArgs({
   options: {
@@ -51,6 +53,7 @@ const { values: options } = parseArgs({
     "profile-requests": { type: "string" },
     requests: { type: "string" },
     poll: { type: "boolean", default: false },
+    wrk: { type: "boolean", default: false },
   },
 });
 
@@ -65,6 +68,8 @@ const largeSessions = Number(options.sessions ?? 1_000_000);
 const SMALL_SESSIONS = 1_000;
 const profileOnly = options["profile-only"] ?? false;
 const poll = options.poll ?? false;
+/** Who sends the load of the table's measurements; the profile always uses autocannon (profile.ts). */
+const generator: "autocannon" | "wrk" = options.wrk ? "wrk" : "autocannon";
 const profileRequests = Number(options["profile-requests"] ?? (quick ? 2000 : 20_000));
 const postgresUrl =
   options["postgres-url"] ?? process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -134,6 +139,7 @@ async function measure(
     apiKey: database.apiKey,
     kind: endpoint,
     poll,
+    generator,
     ...(endpoint === "authenticate" ? { tokensFile } : {}),
   };
   if (warmupSeconds > 0) runLoad({ ...spec, durationSeconds: warmupSeconds });
@@ -220,6 +226,12 @@ async function benchmark(
 }
 
 async function main(): Promise<void> {
+  if (generator === "wrk" && poll) throw new Error("--wrk and --poll do not go together: wrk cannot poll");
+  if (generator === "wrk" && requestsPerMeasurement)
+    throw new Error("--wrk and --requests do not go together: wrk runs for a duration");
+  if (generator === "wrk" && !findWrk())
+    throw new Error("--wrk: wrk is not installed (apt-get install wrk, or set WRK_PATH)");
+  log(`load generator: ${generator}${poll ? ", polling" : ""}`);
   log(
     `cpus: ${cpus().length}, node ${process.version}, taskset: ${HAS_TASKSET ? "server on CPU 0, load on CPU 1" : "not available"}`,
   );
@@ -241,6 +253,7 @@ async function main(): Promise<void> {
         ...(requestsPerMeasurement ? { requests: requestsPerMeasurement } : {}),
         warmupSeconds,
         poll,
+        generator,
         log,
         cleanups,
       })),
@@ -291,7 +304,7 @@ async function main(): Promise<void> {
           profileRequests,
           poll,
         },
-        loadGenerator: poll ? "autocannon, polling" : "autocannon",
+        loadGenerator: poll ? "autocannon, polling" : generator,
         summary,
         measurements,
         profiles,

@@ -14,6 +14,7 @@ import { TenancyService } from "@connect-hub/server/dist/tenancy/service.js";
 import SQLite from "better-sqlite3";
 import pg from "pg";
 import type { LoadResult, LoadSpec } from "./load-worker.js";
+import { findWrk, runWrk } from "./wrk.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "../..");
@@ -140,7 +141,14 @@ export async function startHub(
   );
 }
 
+/** wrk, when the run asked for it (LoadSpec.generator) and it is installed. */
+const WRK = findWrk();
+
 export function runLoad(spec: LoadSpec): LoadResult {
+  if (spec.generator === "wrk") {
+    if (!WRK) throw new Error("wrk is not installed: apt-get install wrk (or set WRK_PATH)");
+    return runWrk(WRK, spec, (command, args) => pinned(1, command, args));
+  }
   const [command, argv] = pinned(1, process.execPath, [
     path.join(here, "load-worker.js"),
     JSON.stringify(spec),

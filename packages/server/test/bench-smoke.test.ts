@@ -11,8 +11,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { findWrk } from "../../../bench/dist/wrk.js";
 
 const RUN = fileURLToPath(new URL("../../../bench/dist/run.js", import.meta.url));
+/** `npm test` installs Debian's wrk where it can; without it the wrk run skips, except under CI=true. */
+const wrkAvailable = findWrk() !== undefined;
+if (!wrkAvailable && process.env.CI === "true") throw new Error("wrk is required in CI but missing");
+
 const dir = mkdtempSync(path.join(tmpdir(), "connect-hub-bench-smoke-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -85,6 +90,50 @@ describe("npm run bench -- --quick", () => {
       for (const value of pieces) expect(value).toBeGreaterThanOrEqual(0);
       const sum = pieces.reduce((a, b) => a + b, 0);
       expect(sum).toBeCloseTo(profile.cpuMicrosPerRequest, 3);
+    }
+  });
+
+  // The issue's own load generator: the same requests, sent by wrk, answered without an error.
+  it.skipIf(!wrkAvailable)("sends the same requests with wrk (--wrk)", { timeout: 240_000 }, async () => {
+    const out = path.join(dir, "wrk.json");
+    await promisify(execFile)(
+      process.execPath,
+      [
+        RUN,
+        "--quick",
+        "--wrk",
+        "--duration",
+        "1",
+        "--warmup",
+        "0",
+        "--connections",
+        "4",
+        "--no-profile",
+        "--out",
+        out,
+      ],
+      { timeout: 230_000 },
+    );
+    const result = JSON.parse(readFileSync(out, "utf8"));
+    expect(result.loadGenerator).toBe("wrk");
+    const rows = result.summary.rows as Array<{
+      endpoint: string;
+      hub: { requestsPerSecond: number; non2xx: number; latencyP99Ms: number };
+      baseline: { requestsPerSecond: number };
+    }>;
+    expect(rows.map((row) => row.endpoint).sort()).toEqual(["authenticate", "create", "proxy", "proxy-raw"]);
+    for (const row of rows) {
+      // Every answer a success: the key, the bodies and the tokens the script sent were right.
+      expect(row.hub.requestsPerSecond).toBeGreaterThan(0);
+      expect(row.hub.non2xx).toBe(0);
+      expect(row.hub.latencyP99Ms).toBeGreaterThan(0);
+      expect(row.baseline.requestsPerSecond).toBeGreaterThan(0);
+    }
+    const measurements = result.measurements as Array<{ errors: number; non2xx: number; total: number }>;
+    for (const measurement of measurements) {
+      expect(measurement.total).toBeGreaterThan(0);
+      expect(measurement.errors).toBe(0);
+      expect(measurement.non2xx).toBe(0);
     }
   });
 });
