@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { findWrk } from "../../../bench/dist/wrk.js";
+import { findWrk } from "../../../bench/wrk.js";
 
 const RUN = fileURLToPath(new URL("../../../bench/dist/run.js", import.meta.url));
 /** `npm test` installs Debian's wrk where it can; without it the wrk run skips, except under CI=true. */
