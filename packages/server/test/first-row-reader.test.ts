@@ -48,16 +48,36 @@ describe("firstRowReader", () => {
     expect(read(twice, [2])).toEqual({ name: "second" });
   });
 
-  it("answers the new columns after another connection added or dropped one", () => {
+  it("answers the new columns after another connection added or dropped one, once the schema is checked", () => {
     const other = new SQLite(path.join(dir, "rows.sqlite"));
     const all = "select * from things where id = ?";
+    read.checkSchema();
     read(all, [1]);
     other.exec("alter table things add column colour text default 'blue'");
+    read.checkSchema();
     expect(read(all, [1])).toEqual(sqlite.prepare(all).get(1));
     expect(read(all, [1])).toMatchObject({ name: "one", colour: "blue" });
     other.exec("alter table things drop column size");
+    read.checkSchema();
     expect(read(all, [1])).toEqual(sqlite.prepare(all).get(1));
     expect(read(all, [1])).not.toHaveProperty("size");
+    other.close();
+  });
+
+  it("answers the columns in their new order after another connection rebuilt the table with as many", () => {
+    const other = new SQLite(path.join(dir, "rows.sqlite"));
+    const all = "select * from things where id = ?";
+    read.checkSchema();
+    const before = read(all, [2]);
+    other.exec(`create table things_new (note text, name text not null, id integer primary key, data blob, colour text);
+      insert into things_new select note, name, id, data, colour from things;
+      drop table things;
+      alter table things_new rename to things;`);
+    read.checkSchema();
+    const after = read(all, [2]);
+    expect(Object.keys(after ?? {})).toEqual(["note", "name", "id", "data", "colour"]);
+    expect(after).toEqual(before);
+    expect(after).toEqual(sqlite.prepare(all).get(2));
     other.close();
   });
 

@@ -87,4 +87,23 @@ describe("lookups of one turn", () => {
     // The turn's end, after the close, has nothing left to end.
     await nextTurn();
   });
+
+  // Last: it changes the table the others read.
+  it("answer the columns of a schema another process changed between turns, in their new order", async () => {
+    await nextTurn();
+    await db.kysely.insertInto("organizations").values({ name: "rebuilt", created_at: "then" }).execute();
+    expect(await organizationNamed(db.kysely, "rebuilt")).toMatchObject({
+      name: "rebuilt",
+      created_at: "then",
+    });
+    // A migration run beside the server: the table rebuilt with the same columns, reordered.
+    other.exec(`create table organizations_new (created_at text not null, name text not null, id integer primary key autoincrement);
+      insert into organizations_new (created_at, name, id) select created_at, name, id from organizations;
+      drop table organizations;
+      alter table organizations_new rename to organizations;`);
+    await nextTurn();
+    const row = await organizationNamed(db.kysely, "rebuilt");
+    expect(row).toMatchObject({ name: "rebuilt", created_at: "then" });
+    expect(Object.keys(row ?? {})).toEqual(["created_at", "name", "id"]);
+  });
 });

@@ -110,19 +110,18 @@ function openSqlite(file: string, busyTimeoutMs: number, options: OpenDatabaseOp
   // written and deleted for every other group commit. Crash recovery never reads it (the WAL
   // does that), so durability is unchanged.
   sqlite.pragma("temp_store = MEMORY");
-  const turnRead = turnReadTransaction(sqlite);
+  // Hot reads skip Kysely's queue when no transaction holds the connection (prepared.ts); not
+  // when a test wraps the driver to watch or hold back what reaches it.
+  const readFirstRow = options.wrapDriver ? undefined : firstRowReader(sqlite);
+  const turnRead = turnReadTransaction(sqlite, () => readFirstRow?.checkSchema());
   const statements = cachingSqliteDatabase(sqlite, turnRead.end);
   const kysely = new Kysely<Database>({
     dialect: withDriver(new SqliteDialect({ database: statements }), options),
   });
-  // Hot reads skip Kysely's queue when no transaction holds the connection (prepared.ts); not
-  // when a test wraps the driver to watch or hold back what reaches it.
-  if (!options.wrapDriver) {
-    const readFirstRow = firstRowReader(sqlite);
+  if (readFirstRow)
     allowDirectReads(kysely, (sql, parameters) =>
       turnRead.join() ? readFirstRow(sql, parameters) : NOT_NOW,
     );
-  }
   let closed = false;
   return {
     kysely,

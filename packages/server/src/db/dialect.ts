@@ -137,39 +137,48 @@ export function cachingSqliteDatabase(
  * which was a fifth of a session lookup (a 21-column row: 8 -> 6.5 µs, in one process). The
  * statements are this reader's own, not the shared cache's: raw mode is a statement's setting.
  * Like better-sqlite3, a column name that comes twice keeps the last value.
+ *
+ * Contract: the caller runs `checkSchema` at the start of every snapshot it reads in (the turn's
+ * read transaction does). SQLite prepares a statement again when the schema changed under it
+ * (another process ran `connect-hub migrate`), and a `select *` then answers the new columns,
+ * in the new order; the names learned with the old schema are forgotten when its version moves.
  */
-export function firstRowReader(
-  sqlite: BetterSqlite3.Database,
-): (sql: string, parameters: readonly unknown[]) => Record<string, unknown> | undefined {
+export function firstRowReader(sqlite: BetterSqlite3.Database) {
   const readers = new Map<string, (parameters: readonly unknown[]) => Record<string, unknown> | undefined>();
-  return (sql, parameters) => {
-    let read = readers.get(sql);
-    if (!read) {
+  const schemaVersion = sqlite.prepare<[], number>("pragma schema_version").pluck();
+  let knownVersion: number | undefined;
+  const read = (sql: string, parameters: readonly unknown[]): Record<string, unknown> | undefined => {
+    let reader = readers.get(sql);
+    if (!reader) {
       if (readers.size >= STATEMENT_CACHE_LIMIT) readers.clear();
-      read = firstRowOf(sqlite.prepare<unknown[], unknown[]>(sql).raw(true));
-      readers.set(sql, read);
+      reader = firstRowOf(sqlite.prepare<unknown[], unknown[]>(sql).raw(true));
+      readers.set(sql, reader);
     }
-    return read(parameters);
+    return reader(parameters);
   };
+  return Object.assign(read, {
+    /** Forgets every statement's column names when the schema changed since the last check. */
+    checkSchema(): void {
+      const version = schemaVersion.get();
+      if (version !== knownVersion) readers.clear();
+      knownVersion = version;
+    },
+  });
 }
 
 function firstRowOf(statement: BetterSqlite3.Statement<unknown[], unknown[]>) {
-  let names: string[] = [];
+  // Learned after the statement's first run: preparing reads the connection's cached schema,
+  // which only running a statement brings up to date (SQLite then prepares it again).
+  let names: string[] | undefined;
   // Every row starts as a copy of this object, so all share one hidden class.
   let shape: Record<string, unknown> = {};
-  const learnColumns = (): void => {
-    names = statement.columns().map((column) => column.name);
-    shape = Object.fromEntries(names.map((name) => [name, null]));
-  };
-  learnColumns();
   return (parameters: readonly unknown[]): Record<string, unknown> | undefined => {
     const values = statement.get(parameters);
     if (values === undefined) return undefined;
-    // SQLite prepares a statement again when the schema changed under it (another process ran
-    // `connect-hub migrate`), and `select *` then answers the new columns: learn them (asking
-    // on every read costs more than the read). A rebuilt table that kept its column count but
-    // reordered them is not seen; no migration of ours does that.
-    if (values.length !== names.length) learnColumns();
+    if (names === undefined) {
+      names = statement.columns().map((column) => column.name);
+      shape = Object.fromEntries(names.map((name) => [name, null]));
+    }
     const row = { ...shape };
     for (let index = 0; index < names.length; index++) row[names[index] as string] = values[index];
     return row;
@@ -186,9 +195,9 @@ function firstRowOf(statement: BetterSqlite3.Statement<unknown[], unknown[]>) {
  * by the caching driver before every statement Kysely prepares, and before closing) and, at
  * the latest, when the turn's I/O callbacks are done (setImmediate), so it never delays a
  * write, never holds a snapshot past the turn, and a lookup after a write of this process
- * sees the write.
+ * sees the write. `onSnapshot` runs first in each new transaction (firstRowReader's schema check).
  */
-export function turnReadTransaction(sqlite: BetterSqlite3.Database) {
+export function turnReadTransaction(sqlite: BetterSqlite3.Database, onSnapshot: () => void = () => {}) {
   const begin = sqlite.prepare("begin");
   const commit = sqlite.prepare("commit");
   let open = false;
@@ -205,6 +214,8 @@ export function turnReadTransaction(sqlite: BetterSqlite3.Database) {
       begin.run();
       open = true;
       setImmediate(end);
+      // Its first statement takes the snapshot the turn's lookups read.
+      onSnapshot();
       return true;
     },
     end,
