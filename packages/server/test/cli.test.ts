@@ -36,6 +36,8 @@ beforeAll(async () => {
   const migrated = await cli("migrate");
   expect(migrated.code, migrated.stderr).toBe(0);
   db = openDatabase(loadConfig(env).database);
+  // The projects the integrations and settings commands below work on (keys create makes them).
+  for (const project of ["cli-p", "cli-q", "cli-r"]) await keyFor(project);
 });
 afterAll(async () => {
   await db.close();
@@ -204,6 +206,24 @@ describe("connect-hub CLI", () => {
     const listed = (await cli("integrations", "list", "--project", "cli-r")).stdout.split("\n");
     expect(listed[0]).toBe("PROVIDER\tAUTH\tSTATE\tREADY\tCLIENT_ID\tVERIFY");
     expect(listed.filter((line) => line.startsWith("ashby"))).toEqual([]);
+  });
+
+  it("refuses a project that does not exist rather than creating it, for reads and changes alike", async () => {
+    const projectNames = async () =>
+      (await db.kysely.selectFrom("projects").select("name").execute()).map((row) => row.name).sort();
+    const before = await projectNames();
+    const refusal =
+      'connect-hub: no project "cli-typo" in organization "default": check --project and --organization (`connect-hub keys create` makes one)\n';
+    for (const command of [
+      ["integrations", "list"],
+      ["integrations", "enable", "bamboohr"],
+      ["integrations", "disable", "bamboohr"],
+      ["projects", "set-origins", "https://app.example.com"],
+    ]) {
+      const refused = await cli(...command, "--project", "cli-typo");
+      expect(refused, command.join(" ")).toMatchObject({ code: 1, stdout: "", stderr: refusal });
+    }
+    expect(await projectNames()).toEqual(before);
   });
 
   it("sets allowed origins, refusing what is not an exact origin", async () => {

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { recordCliChange } from "../cli/audit.js";
 import { withDatabase } from "../cli/database.js";
 import { CliError } from "../cli/errors.js";
-import { commaList, type ProjectOptions, withProjectOptions } from "../cli/options.js";
+import { commaList, existingProject, type ProjectOptions, withProjectOptions } from "../cli/options.js";
 import { type JsonOption, printList, withJsonOption } from "../cli/output.js";
 import { loadCatalog, loadSecrets } from "../cli/services.js";
 import type { Db } from "../db/database.js";
@@ -18,11 +18,10 @@ import { IntegrationService, type IntegrationView } from "./service.js";
 
 async function services(db: Db, options: ProjectOptions) {
   const catalog = await loadCatalog();
-  const tenancy = new TenancyService(db.kysely);
-  const project = await tenancy.ensureProject(options.organization, options.project);
+  // A mistyped --project is refused, never created: only `keys create` makes projects.
+  const project = await existingProject(db, options);
   return {
     catalog,
-    tenancy,
     project,
     integrations: new IntegrationService(db.kysely, catalog, await loadSecrets(), systemClock),
   };
@@ -190,9 +189,8 @@ export function addIntegrationCommands(program: Command): void {
       .argument("<origins...>", "e.g. https://app.example.com"),
   ).action((origins: string[], options: ProjectOptions) =>
     withDatabase(async (db) => {
-      const tenancy = new TenancyService(db.kysely);
-      const project = await tenancy.ensureProject(options.organization, options.project);
-      const settings = await tenancy.setAllowedOrigins(project.id, origins);
+      const project = await existingProject(db, options);
+      const settings = await new TenancyService(db.kysely).setAllowedOrigins(project.id, origins);
       await recordCliChange(db, {
         projectId: project.id,
         action: "project.updated",
