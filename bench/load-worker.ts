@@ -31,8 +31,10 @@ export interface LoadSpec {
    */
   poll?: boolean;
   /** Who sends the load: autocannon (this worker, the default) or wrk (wrk.ts). */
-  generator?: "autocannon" | "wrk";
+  generator?: LoadGenerator;
 }
+
+export type LoadGenerator = "autocannon" | "wrk";
 
 export interface LoadResult {
   requestsPerSecond: number;

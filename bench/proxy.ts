@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { LoadSpec } from "./load-worker.js";
+import type { LoadGenerator, LoadSpec } from "./load-worker.js";
 import type { Measurement } from "./report.js";
 import {
   type BenchDatabase,
@@ -31,7 +31,7 @@ export interface ProxySettings {
   /** The load generator polls instead of sleeping (LoadSpec.poll). */
   poll: boolean;
   /** Who sends the load (LoadSpec.generator). */
-  generator: "autocannon" | "wrk";
+  generator: LoadGenerator;
   log(message: string): void;
   /** Servers to stop if the run is interrupted. */
   cleanups: Set<() => Promise<void>>;

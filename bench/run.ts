@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { LoadResult } from "./load-worker.js";
+import type { LoadGenerator, LoadResult } from "./load-worker.js";
 import { type PieceProfile, printProfile, profilePieces } from "./profile.js";
 import { measureProxy } from "./proxy.js";
 import { type Measurement, printReport, summarise } from "./report.js";
@@ -69,7 +69,7 @@ const SMALL_SESSIONS = 1_000;
 const profileOnly = options["profile-only"] ?? false;
 const poll = options.poll ?? false;
 /** Who sends the load of the table's measurements; the profile always uses autocannon (profile.ts). */
-const generator: "autocannon" | "wrk" = options.wrk ? "wrk" : "autocannon";
+const generator: LoadGenerator = options.wrk ? "wrk" : "autocannon";
 const profileRequests = Number(options["profile-requests"] ?? (quick ? 2000 : 20_000));
 const postgresUrl =
   options["postgres-url"] ?? process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";

@@ -21,6 +21,12 @@ if (!wrkAvailable && process.env.CI === "true") throw new Error("wrk is required
 const dir = mkdtempSync(path.join(tmpdir(), "connect-hub-bench-smoke-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** One `npm run bench` run with these options; its table on standard output. */
+async function bench(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [RUN, ...args], { timeout: 230_000 });
+  return stdout;
+}
+
 describe("npm run bench -- --quick", () => {
   // One run measures and profiles: each server start costs seconds on a busy machine, so the
   // smoke test starts the benchmark once. Generous limit: it only guards against a hang.
@@ -28,25 +34,20 @@ describe("npm run bench -- --quick", () => {
     timeout: 240_000,
   }, async () => {
     const out = path.join(dir, "quick.json");
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        RUN,
-        "--quick",
-        // A fixed number of requests, not a time window: on a busy machine one second may
-        // complete none.
-        "--requests",
-        "200",
-        "--warmup",
-        "0",
-        "--connections",
-        "4",
-        "--profile-requests",
-        "300",
-        "--out",
-        out,
-      ],
-      { timeout: 230_000 },
+    const stdout = await bench(
+      "--quick",
+      // A fixed number of requests, not a time window: on a busy machine one second may
+      // complete none.
+      "--requests",
+      "200",
+      "--warmup",
+      "0",
+      "--connections",
+      "4",
+      "--profile-requests",
+      "300",
+      "--out",
+      out,
     );
     expect(stdout).toMatch(/database\s+endpoint/);
     expect(stdout).toContain("targets:");
@@ -96,23 +97,18 @@ describe("npm run bench -- --quick", () => {
   // The issue's own load generator: the same requests, sent by wrk, answered without an error.
   it.skipIf(!wrkAvailable)("sends the same requests with wrk (--wrk)", { timeout: 240_000 }, async () => {
     const out = path.join(dir, "wrk.json");
-    await promisify(execFile)(
-      process.execPath,
-      [
-        RUN,
-        "--quick",
-        "--wrk",
-        "--duration",
-        "1",
-        "--warmup",
-        "0",
-        "--connections",
-        "4",
-        "--no-profile",
-        "--out",
-        out,
-      ],
-      { timeout: 230_000 },
+    await bench(
+      "--quick",
+      "--wrk",
+      "--duration",
+      "1",
+      "--warmup",
+      "0",
+      "--connections",
+      "4",
+      "--no-profile",
+      "--out",
+      out,
     );
     const result = JSON.parse(readFileSync(out, "utf8"));
     expect(result.loadGenerator).toBe("wrk");
