@@ -39,7 +39,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded
  * The page's filters, in the URL query so a filtered view can be shared and survives reload.
  * Changing a filter returns to page 1; the chosen project (`project`) is always kept.
  */
-export function useFilters() {
+export function useFilters(): Filters {
   const [params, setParams] = useSearchParams();
   const get = useCallback((key: string) => params.get(key) ?? "", [params]);
   const set = useCallback(
@@ -61,4 +61,11 @@ export function useFilters() {
   );
   const page = Math.max(1, Number.parseInt(params.get("page") ?? "1", 10) || 1);
   return { get, set, page, params };
+}
+
+export interface Filters {
+  get: (key: string) => string;
+  set: (changes: Record<string, string | number | null>, options?: { keepPage?: boolean }) => void;
+  page: number;
+  params: URLSearchParams;
 }

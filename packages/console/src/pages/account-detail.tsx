@@ -7,6 +7,7 @@ import { useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router";
 import { api, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { PagedTable } from "../paged-table";
 import { AdminOnly } from "../session";
 import { Table } from "../table";
 import type { AccountHistoryEvent, AccountVerification, LinkedAccount } from "../types";
@@ -17,7 +18,6 @@ import {
   ErrorNote,
   formatTime,
   PageHeader,
-  Pager,
   Section,
   StatusBadge,
 } from "../ui";
@@ -175,34 +175,29 @@ export function AccountDetailPage() {
         </>
       ) : null}
       <Section title="History">
-        <ErrorNote error={history.error} />
-        {history.data && history.data.items.length === 0 ? <Empty>No events yet.</Empty> : null}
-        {history.data && history.data.items.length > 0 ? (
-          <Table.Root size="1" className="responsive-table">
-            <Table.Header>
-              <Table.Row>
-                <Table.ColumnHeaderCell>When</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Event</Table.ColumnHeaderCell>
-                <Table.ColumnHeaderCell>Details</Table.ColumnHeaderCell>
-              </Table.Row>
-            </Table.Header>
-            <Table.Body>
-              {history.data.items.map((event) => (
-                <Table.Row key={event.id}>
-                  <Table.Cell>{formatTime(event.occurred_at)}</Table.Cell>
-                  <Table.Cell>
-                    <Badge variant="soft">{event.type}</Badge>
-                  </Table.Cell>
-                  <Table.Cell>{eventDetail(event)}</Table.Cell>
-                </Table.Row>
-              ))}
-            </Table.Body>
-          </Table.Root>
-        ) : null}
-        <Pager
-          page={filters.page}
-          hasMore={history.data?.hasMore ?? false}
-          onPage={(page) => filters.set({ page })}
+        <PagedTable
+          list={history}
+          cardsOnPhone
+          empty="No events yet."
+          columns={
+            <>
+              <Table.ColumnHeaderCell>When</Table.ColumnHeaderCell>
+              <Table.ColumnHeaderCell>Event</Table.ColumnHeaderCell>
+              <Table.ColumnHeaderCell>Details</Table.ColumnHeaderCell>
+            </>
+          }
+          row={(event) => (
+            <Table.Row key={event.id}>
+              <Table.Cell>{formatTime(event.occurred_at)}</Table.Cell>
+              <Table.Cell>
+                <Badge variant="soft">{event.type}</Badge>
+              </Table.Cell>
+              <Table.Cell>{eventDetail(event)}</Table.Cell>
+            </Table.Row>
+          )}
+          filters={filters}
+          size="1"
+          variant="ghost"
         />
       </Section>
     </Box>

@@ -6,19 +6,10 @@ import { Box, Button, Flex, Text } from "@radix-ui/themes";
 import { type FormEvent, useState } from "react";
 import { listAll, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { PagedTable } from "../paged-table";
 import { Table } from "../table";
 import { ACCOUNT_STATUSES, type Integration, type LinkedAccount } from "../types";
-import {
-  ConsoleLink,
-  Empty,
-  ErrorNote,
-  formatTime,
-  NativeSelect,
-  PageHeader,
-  Pager,
-  StatusBadge,
-  TextInput,
-} from "../ui";
+import { ConsoleLink, formatTime, NativeSelect, PageHeader, StatusBadge, TextInput } from "../ui";
 
 const PAGE_SIZE = 25;
 
@@ -80,45 +71,37 @@ export function AccountsPage() {
           <Button type="submit">Search</Button>
         </Flex>
       </form>
-      <ErrorNote error={accounts.error} />
-      {accounts.data && accounts.data.items.length === 0 ? <Empty>No account matches.</Empty> : null}
-      {accounts.data && accounts.data.items.length > 0 ? (
-        <Table.Root variant="surface" className="responsive-table">
-          <Table.Header>
-            <Table.Row>
-              <Table.ColumnHeaderCell>Owner</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Provider</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Label</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Created</Table.ColumnHeaderCell>
-            </Table.Row>
-          </Table.Header>
-          <Table.Body>
-            {accounts.data.items.map((account) => (
-              <Table.Row key={account.id}>
-                <Table.RowHeaderCell>
-                  <ConsoleLink to={`/accounts/${encodeURIComponent(account.id)}`}>
-                    {account.origin_owner_name}
-                  </ConsoleLink>
-                  <Text as="div" size="1" color="gray">
-                    {account.origin_owner_id}
-                  </Text>
-                </Table.RowHeaderCell>
-                <Table.Cell>{account.provider_name ?? account.provider}</Table.Cell>
-                <Table.Cell>
-                  <StatusBadge status={account.status} />
-                </Table.Cell>
-                <Table.Cell className="wide-only">{account.label ?? "—"}</Table.Cell>
-                <Table.Cell className="wide-only">{formatTime(account.created_at)}</Table.Cell>
-              </Table.Row>
-            ))}
-          </Table.Body>
-        </Table.Root>
-      ) : null}
-      <Pager
-        page={filters.page}
-        hasMore={accounts.data?.hasMore ?? false}
-        onPage={(page) => filters.set({ page })}
+      <PagedTable
+        list={accounts}
+        empty="No account matches."
+        columns={
+          <>
+            <Table.ColumnHeaderCell>Owner</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Provider</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Label</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Created</Table.ColumnHeaderCell>
+          </>
+        }
+        row={(account) => (
+          <Table.Row key={account.id}>
+            <Table.RowHeaderCell>
+              <ConsoleLink to={`/accounts/${encodeURIComponent(account.id)}`}>
+                {account.origin_owner_name}
+              </ConsoleLink>
+              <Text as="div" size="1" color="gray">
+                {account.origin_owner_id}
+              </Text>
+            </Table.RowHeaderCell>
+            <Table.Cell>{account.provider_name ?? account.provider}</Table.Cell>
+            <Table.Cell>
+              <StatusBadge status={account.status} />
+            </Table.Cell>
+            <Table.Cell className="wide-only">{account.label ?? "—"}</Table.Cell>
+            <Table.Cell className="wide-only">{formatTime(account.created_at)}</Table.Cell>
+          </Table.Row>
+        )}
+        filters={filters}
       />
     </Box>
   );

@@ -6,19 +6,11 @@ import { Badge, Box, Button, Callout, Flex, Text } from "@radix-ui/themes";
 import { useState } from "react";
 import { api, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { PagedTable } from "../paged-table";
 import { AdminOnly } from "../session";
 import { Table } from "../table";
 import type { ApiKey, CreatedApiKey } from "../types";
-import {
-  CloseButton,
-  ConfirmButton,
-  CopyField,
-  Empty,
-  ErrorNote,
-  formatTime,
-  PageHeader,
-  Pager,
-} from "../ui";
+import { CloseButton, ConfirmButton, CopyField, ErrorNote, formatTime, PageHeader } from "../ui";
 
 const PAGE_SIZE = 25;
 
@@ -54,7 +46,7 @@ export function ApiKeysPage() {
           <Button onClick={create}>Create key</Button>
         </AdminOnly>
       </PageHeader>
-      <ErrorNote error={error ?? keys.error} />
+      <ErrorNote error={error} />
       {shown ? (
         <Callout.Root color="green" mb="4" data-testid="new-key">
           <Flex direction="column" gap="2">
@@ -69,66 +61,60 @@ export function ApiKeysPage() {
           </Flex>
         </Callout.Root>
       ) : null}
-      {keys.data && keys.data.items.length === 0 ? <Empty>No API keys.</Empty> : null}
-      {keys.data && keys.data.items.length > 0 ? (
-        <Table.Root variant="surface" className="responsive-table">
-          <Table.Header>
-            <Table.Row>
-              <Table.ColumnHeaderCell>Key</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Created</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
-              <AdminOnly>
-                <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-              </AdminOnly>
-            </Table.Row>
-          </Table.Header>
-          <Table.Body>
-            {keys.data.items.map((key) => (
-              <Table.Row key={key.id} data-key-id={key.id}>
-                <Table.RowHeaderCell>
-                  <code>
-                    {key.start ?? "chk_"}…{key.last_four}
-                  </code>
-                  <Text as="div" size="1" color="gray">
-                    {key.id}
-                  </Text>
-                </Table.RowHeaderCell>
-                <Table.Cell className="wide-only">{formatTime(key.created_at)}</Table.Cell>
-                <Table.Cell>
-                  {key.revoked_at ? (
-                    <Badge color="red">revoked {formatTime(key.revoked_at)}</Badge>
-                  ) : (
-                    <Badge color="green">active</Badge>
-                  )}
-                </Table.Cell>
-                <AdminOnly>
-                  <Table.Cell>
-                    {key.revoked_at ? null : (
-                      <Flex gap="2" wrap="wrap">
-                        <ConfirmButton
-                          label="Rotate"
-                          color="indigo"
-                          question={`Rotate the key ending ${key.last_four}? A new key is made and this one stops working at once.`}
-                          onConfirm={() => rotate(key.id)}
-                        />
-                        <ConfirmButton
-                          label="Revoke"
-                          question={`Revoke the key ending ${key.last_four}? Requests with it get 401 from now on.`}
-                          onConfirm={() => revoke(key.id)}
-                        />
-                      </Flex>
-                    )}
-                  </Table.Cell>
-                </AdminOnly>
-              </Table.Row>
-            ))}
-          </Table.Body>
-        </Table.Root>
-      ) : null}
-      <Pager
-        page={filters.page}
-        hasMore={keys.data?.hasMore ?? false}
-        onPage={(page) => filters.set({ page })}
+      <PagedTable
+        list={keys}
+        cardsOnPhone
+        empty="No API keys."
+        columns={
+          <>
+            <Table.ColumnHeaderCell>Key</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Created</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
+            <AdminOnly>
+              <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
+            </AdminOnly>
+          </>
+        }
+        row={(key) => (
+          <Table.Row key={key.id} data-key-id={key.id}>
+            <Table.RowHeaderCell>
+              <code>
+                {key.start ?? "chk_"}…{key.last_four}
+              </code>
+              <Text as="div" size="1" color="gray">
+                {key.id}
+              </Text>
+            </Table.RowHeaderCell>
+            <Table.Cell className="wide-only">{formatTime(key.created_at)}</Table.Cell>
+            <Table.Cell>
+              {key.revoked_at ? (
+                <Badge color="red">revoked {formatTime(key.revoked_at)}</Badge>
+              ) : (
+                <Badge color="green">active</Badge>
+              )}
+            </Table.Cell>
+            <AdminOnly>
+              <Table.Cell>
+                {key.revoked_at ? null : (
+                  <Flex gap="2" wrap="wrap">
+                    <ConfirmButton
+                      label="Rotate"
+                      color="indigo"
+                      question={`Rotate the key ending ${key.last_four}? A new key is made and this one stops working at once.`}
+                      onConfirm={() => rotate(key.id)}
+                    />
+                    <ConfirmButton
+                      label="Revoke"
+                      question={`Revoke the key ending ${key.last_four}? Requests with it get 401 from now on.`}
+                      onConfirm={() => revoke(key.id)}
+                    />
+                  </Flex>
+                )}
+              </Table.Cell>
+            </AdminOnly>
+          </Table.Row>
+        )}
+        filters={filters}
       />
     </Box>
   );

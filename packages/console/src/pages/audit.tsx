@@ -3,9 +3,10 @@ import { Badge, Box, Button, Flex, Text } from "@radix-ui/themes";
 import { useState } from "react";
 import { listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { PagedTable } from "../paged-table";
 import { Table } from "../table";
 import type { AuditEvent } from "../types";
-import { Empty, ErrorNote, formatTime, NativeSelect, PageHeader, Pager, TextInput } from "../ui";
+import { formatTime, NativeSelect, PageHeader, TextInput } from "../ui";
 
 const PAGE_SIZE = 50;
 
@@ -68,56 +69,49 @@ export function AuditPage() {
           </Button>
         </Flex>
       </form>
-      <ErrorNote error={events.error} />
-      {events.data && events.data.items.length === 0 ? <Empty>No events.</Empty> : null}
-      {events.data && events.data.items.length > 0 ? (
-        <Table.Root variant="surface" size="1" className="responsive-table">
-          <Table.Header>
-            <Table.Row>
-              <Table.ColumnHeaderCell className="wide-only">When</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Action</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Who</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Target</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">From</Table.ColumnHeaderCell>
-            </Table.Row>
-          </Table.Header>
-          <Table.Body>
-            {events.data.items.map((event) => (
-              <Table.Row key={event.id} data-action={event.action}>
-                <Table.Cell className="wide-only">{formatTime(event.occurred_at)}</Table.Cell>
-                <Table.Cell>
-                  <Badge variant="soft">{event.action}</Badge>
-                  {/* On a phone the When column is hidden: the time goes under the action. */}
-                  <Text as="div" size="1" color="gray" className="phone-only">
-                    {formatTime(event.occurred_at)}
-                  </Text>
-                </Table.Cell>
-                <Table.Cell className="break-all">
-                  {event.actor.display}
-                  <Text as="div" size="1" color="gray">
-                    {event.actor.type}
-                  </Text>
-                </Table.Cell>
-                <Table.Cell className="wide-only">
-                  {event.target_type ? `${event.target_type} ${event.target_id ?? ""}` : "—"}
-                </Table.Cell>
-                <Table.Cell className="wide-only">
-                  {event.ip ?? "—"}
-                  {event.user_agent ? (
-                    <Text as="div" size="1" color="gray" className="truncate">
-                      {event.user_agent}
-                    </Text>
-                  ) : null}
-                </Table.Cell>
-              </Table.Row>
-            ))}
-          </Table.Body>
-        </Table.Root>
-      ) : null}
-      <Pager
-        page={filters.page}
-        hasMore={events.data?.hasMore ?? false}
-        onPage={(page) => filters.set({ page })}
+      <PagedTable
+        list={events}
+        empty="No events."
+        columns={
+          <>
+            <Table.ColumnHeaderCell className="wide-only">When</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Action</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Who</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Target</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">From</Table.ColumnHeaderCell>
+          </>
+        }
+        row={(event) => (
+          <Table.Row key={event.id} data-action={event.action}>
+            <Table.Cell className="wide-only">{formatTime(event.occurred_at)}</Table.Cell>
+            <Table.Cell>
+              <Badge variant="soft">{event.action}</Badge>
+              {/* On a phone the When column is hidden: the time goes under the action. */}
+              <Text as="div" size="1" color="gray" className="phone-only">
+                {formatTime(event.occurred_at)}
+              </Text>
+            </Table.Cell>
+            <Table.Cell className="break-all">
+              {event.actor.display}
+              <Text as="div" size="1" color="gray">
+                {event.actor.type}
+              </Text>
+            </Table.Cell>
+            <Table.Cell className="wide-only">
+              {event.target_type ? `${event.target_type} ${event.target_id ?? ""}` : "—"}
+            </Table.Cell>
+            <Table.Cell className="wide-only">
+              {event.ip ?? "—"}
+              {event.user_agent ? (
+                <Text as="div" size="1" color="gray" className="truncate">
+                  {event.user_agent}
+                </Text>
+              ) : null}
+            </Table.Cell>
+          </Table.Row>
+        )}
+        filters={filters}
+        size="1"
       />
     </Box>
   );

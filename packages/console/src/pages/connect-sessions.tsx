@@ -7,6 +7,7 @@ import { Box, Button, Card, Flex, Heading, Text } from "@radix-ui/themes";
 import { type FormEvent, useState } from "react";
 import { api, listAll, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { PagedTable } from "../paged-table";
 import { AdminOnly } from "../session";
 import { Table } from "../table";
 import {
@@ -19,12 +20,10 @@ import {
   CloseButton,
   ConsoleLink,
   CopyField,
-  Empty,
   ErrorNote,
   formatTime,
   NativeSelect,
   PageHeader,
-  Pager,
   StatusBadge,
   TextInput,
 } from "../ui";
@@ -182,55 +181,45 @@ export function ConnectSessionsPage() {
           </Button>
         </Flex>
       </form>
-      <ErrorNote error={sessions.error} />
-      {sessions.data && sessions.data.items.length === 0 ? <Empty>No connect session matches.</Empty> : null}
-      {sessions.data && sessions.data.items.length > 0 ? (
-        <Table.Root variant="surface" className="responsive-table">
-          <Table.Header>
-            <Table.Row>
-              <Table.ColumnHeaderCell>Owner</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>State</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Provider</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Created</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Outcome</Table.ColumnHeaderCell>
-            </Table.Row>
-          </Table.Header>
-          <Table.Body>
-            {sessions.data.items.map((session) => (
-              <Table.Row key={session.id}>
-                <Table.RowHeaderCell>
-                  {session.origin_owner_name}
-                  <Text as="div" size="1" color="gray">
-                    {session.origin_owner_id}
-                  </Text>
-                </Table.RowHeaderCell>
-                <Table.Cell>
-                  <StatusBadge status={session.state} />
-                </Table.Cell>
-                <Table.Cell className="wide-only">{session.provider ?? "any"}</Table.Cell>
-                <Table.Cell className="wide-only">{formatTime(session.created_at)}</Table.Cell>
-                <Table.Cell>
-                  {session.account_id ? (
-                    <ConsoleLink to={`/accounts/${encodeURIComponent(session.account_id)}`}>
-                      account
-                    </ConsoleLink>
-                  ) : session.state === "expired" ? (
-                    "expired without a connection"
-                  ) : session.opened_at ? (
-                    `opened ${formatTime(session.opened_at)}`
-                  ) : (
-                    `expires ${formatTime(session.expires_at)}`
-                  )}
-                </Table.Cell>
-              </Table.Row>
-            ))}
-          </Table.Body>
-        </Table.Root>
-      ) : null}
-      <Pager
-        page={filters.page}
-        hasMore={sessions.data?.hasMore ?? false}
-        onPage={(page) => filters.set({ page })}
+      <PagedTable
+        list={sessions}
+        empty="No connect session matches."
+        columns={
+          <>
+            <Table.ColumnHeaderCell>Owner</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>State</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Provider</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Created</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Outcome</Table.ColumnHeaderCell>
+          </>
+        }
+        row={(session) => (
+          <Table.Row key={session.id}>
+            <Table.RowHeaderCell>
+              {session.origin_owner_name}
+              <Text as="div" size="1" color="gray">
+                {session.origin_owner_id}
+              </Text>
+            </Table.RowHeaderCell>
+            <Table.Cell>
+              <StatusBadge status={session.state} />
+            </Table.Cell>
+            <Table.Cell className="wide-only">{session.provider ?? "any"}</Table.Cell>
+            <Table.Cell className="wide-only">{formatTime(session.created_at)}</Table.Cell>
+            <Table.Cell>
+              {session.account_id ? (
+                <ConsoleLink to={`/accounts/${encodeURIComponent(session.account_id)}`}>account</ConsoleLink>
+              ) : session.state === "expired" ? (
+                "expired without a connection"
+              ) : session.opened_at ? (
+                `opened ${formatTime(session.opened_at)}`
+              ) : (
+                `expires ${formatTime(session.expires_at)}`
+              )}
+            </Table.Cell>
+          </Table.Row>
+        )}
+        filters={filters}
       />
     </Box>
   );

@@ -2,10 +2,11 @@
 import { Badge, Box, Text } from "@radix-ui/themes";
 import { api, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { PagedTable } from "../paged-table";
 import { AdminOnly } from "../session";
 import { Table } from "../table";
 import type { ConsoleSessionRow } from "../types";
-import { ConfirmButton, Empty, ErrorNote, formatTime, PageHeader, Pager } from "../ui";
+import { ConfirmButton, formatTime, PageHeader } from "../ui";
 
 const PAGE_SIZE = 25;
 
@@ -27,52 +28,45 @@ export function ConsoleSessionsPage() {
   return (
     <Box>
       <PageHeader title="Console sessions" />
-      <ErrorNote error={sessions.error} />
-      {sessions.data && sessions.data.items.length === 0 ? <Empty>No active sessions.</Empty> : null}
-      {sessions.data && sessions.data.items.length > 0 ? (
-        <Table.Root variant="surface" className="responsive-table">
-          <Table.Header>
-            <Table.Row>
-              <Table.ColumnHeaderCell>Operator</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Role</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Signed in</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Expires</Table.ColumnHeaderCell>
-              <AdminOnly>
-                <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
-              </AdminOnly>
-            </Table.Row>
-          </Table.Header>
-          <Table.Body>
-            {sessions.data.items.map((row) => (
-              <Table.Row key={row.id} data-session-id={row.id}>
-                <Table.RowHeaderCell>
-                  {operatorOf(row)} {row.current ? <Badge color="indigo">you</Badge> : null}
-                  <Text as="div" size="1" color="gray">
-                    {row.operator.method} · last seen {formatTime(row.last_seen_at)}{" "}
-                    {row.ip ? `from ${row.ip}` : ""}
-                  </Text>
-                </Table.RowHeaderCell>
-                <Table.Cell>{row.role}</Table.Cell>
-                <Table.Cell className="wide-only">{formatTime(row.created_at)}</Table.Cell>
-                <Table.Cell className="wide-only">{formatTime(row.expires_at)}</Table.Cell>
-                <AdminOnly>
-                  <Table.Cell>
-                    <ConfirmButton
-                      label="Revoke"
-                      question={`End the session of ${operatorOf(row)}? Its next request is refused.`}
-                      onConfirm={() => revoke(row.id)}
-                    />
-                  </Table.Cell>
-                </AdminOnly>
-              </Table.Row>
-            ))}
-          </Table.Body>
-        </Table.Root>
-      ) : null}
-      <Pager
-        page={filters.page}
-        hasMore={sessions.data?.hasMore ?? false}
-        onPage={(page) => filters.set({ page })}
+      <PagedTable
+        list={sessions}
+        cardsOnPhone
+        empty="No active sessions."
+        columns={
+          <>
+            <Table.ColumnHeaderCell>Operator</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Role</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Signed in</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Expires</Table.ColumnHeaderCell>
+            <AdminOnly>
+              <Table.ColumnHeaderCell>Actions</Table.ColumnHeaderCell>
+            </AdminOnly>
+          </>
+        }
+        row={(row) => (
+          <Table.Row key={row.id} data-session-id={row.id}>
+            <Table.RowHeaderCell>
+              {operatorOf(row)} {row.current ? <Badge color="indigo">you</Badge> : null}
+              <Text as="div" size="1" color="gray">
+                {row.operator.method} · last seen {formatTime(row.last_seen_at)}{" "}
+                {row.ip ? `from ${row.ip}` : ""}
+              </Text>
+            </Table.RowHeaderCell>
+            <Table.Cell>{row.role}</Table.Cell>
+            <Table.Cell className="wide-only">{formatTime(row.created_at)}</Table.Cell>
+            <Table.Cell className="wide-only">{formatTime(row.expires_at)}</Table.Cell>
+            <AdminOnly>
+              <Table.Cell>
+                <ConfirmButton
+                  label="Revoke"
+                  question={`End the session of ${operatorOf(row)}? Its next request is refused.`}
+                  onConfirm={() => revoke(row.id)}
+                />
+              </Table.Cell>
+            </AdminOnly>
+          </Table.Row>
+        )}
+        filters={filters}
       />
     </Box>
   );

@@ -8,10 +8,11 @@ import { Badge, Box, Button, Callout, Flex, Switch, Text, TextArea } from "@radi
 import { type FormEvent, useMemo, useState } from "react";
 import { api, listAll } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { PagedTable } from "../paged-table";
 import { useSession } from "../session";
 import { Table } from "../table";
 import type { Integration, ProjectSettings, ProviderSummary, ThemeSettings } from "../types";
-import { CloseButton, Empty, ErrorNote, NativeSelect, PageHeader, Pager, Section, TextInput } from "../ui";
+import { CloseButton, ErrorNote, NativeSelect, PageHeader, Section, TextInput } from "../ui";
 
 const PAGE_SIZE = 20;
 
@@ -218,7 +219,14 @@ export function IntegrationsPage() {
       provider.key.includes(search) ||
       provider.categories.some((category) => category.includes(search)),
   );
-  const shown = matching.slice((filters.page - 1) * PAGE_SIZE, filters.page * PAGE_SIZE);
+  // The catalog is searched here, in full, and shown a page at a time like the server's lists.
+  const catalogPage = {
+    data: catalog.data && {
+      items: matching.slice((filters.page - 1) * PAGE_SIZE, filters.page * PAGE_SIZE),
+      hasMore: filters.page * PAGE_SIZE < matching.length,
+    },
+    error: catalog.error ?? integrations.error ?? error,
+  };
   const setEnabled = async (provider: ProviderSummary, enabled: boolean) => {
     setError(null);
     try {
@@ -251,78 +259,70 @@ export function IntegrationsPage() {
           <Button type="submit">Search</Button>
         </Flex>
       </form>
-      <ErrorNote error={catalog.error ?? integrations.error ?? error} />
-      {catalog.data && matching.length === 0 ? <Empty>No provider matches.</Empty> : null}
-      {shown.length > 0 ? (
-        <Table.Root variant="surface" className="responsive-table">
-          <Table.Header>
-            <Table.Row>
-              <Table.ColumnHeaderCell>Provider</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Categories</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Enabled</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Status</Table.ColumnHeaderCell>
-            </Table.Row>
-          </Table.Header>
-          <Table.Body>
-            {shown.map((provider) => {
-              const integration = byProvider.get(provider.key);
-              const enabled = integration?.enabled ?? false;
-              return (
-                <Table.Row key={provider.key} data-provider={provider.key}>
-                  <Table.RowHeaderCell>
-                    <Text weight="medium">{provider.name}</Text>{" "}
-                    <Badge variant="outline" size="1">
-                      {provider.auth_type}
-                    </Badge>
-                    {configuring === provider.key ? (
-                      <OAuthForm
-                        provider={provider}
-                        integration={integration}
-                        onSaved={integrations.reload}
-                        onClose={() => setConfiguring(null)}
-                      />
+      <PagedTable
+        list={catalogPage}
+        empty="No provider matches."
+        columns={
+          <>
+            <Table.ColumnHeaderCell>Provider</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Categories</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Enabled</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Status</Table.ColumnHeaderCell>
+          </>
+        }
+        row={(provider) => {
+          const integration = byProvider.get(provider.key);
+          const enabled = integration?.enabled ?? false;
+          return (
+            <Table.Row key={provider.key} data-provider={provider.key}>
+              <Table.RowHeaderCell>
+                <Text weight="medium">{provider.name}</Text>{" "}
+                <Badge variant="outline" size="1">
+                  {provider.auth_type}
+                </Badge>
+                {configuring === provider.key ? (
+                  <OAuthForm
+                    provider={provider}
+                    integration={integration}
+                    onSaved={integrations.reload}
+                    onClose={() => setConfiguring(null)}
+                  />
+                ) : null}
+              </Table.RowHeaderCell>
+              <Table.Cell className="wide-only">{provider.categories.join(", ")}</Table.Cell>
+              <Table.Cell>
+                {canChange ? (
+                  <Flex gap="3" align="center" wrap="wrap">
+                    <Switch
+                      checked={enabled}
+                      aria-label={`Enable ${provider.name}`}
+                      onCheckedChange={(checked) => setEnabled(provider, checked)}
+                    />
+                    {provider.auth_type === "oauth2" && configuring !== provider.key ? (
+                      <Button size="1" variant="soft" onClick={() => setConfiguring(provider.key)}>
+                        OAuth client
+                      </Button>
                     ) : null}
-                  </Table.RowHeaderCell>
-                  <Table.Cell className="wide-only">{provider.categories.join(", ")}</Table.Cell>
-                  <Table.Cell>
-                    {canChange ? (
-                      <Flex gap="3" align="center" wrap="wrap">
-                        <Switch
-                          checked={enabled}
-                          aria-label={`Enable ${provider.name}`}
-                          onCheckedChange={(checked) => setEnabled(provider, checked)}
-                        />
-                        {provider.auth_type === "oauth2" && configuring !== provider.key ? (
-                          <Button size="1" variant="soft" onClick={() => setConfiguring(provider.key)}>
-                            OAuth client
-                          </Button>
-                        ) : null}
-                      </Flex>
-                    ) : (
-                      <Text>{enabled ? "yes" : "no"}</Text>
-                    )}
-                  </Table.Cell>
-                  <Table.Cell className="wide-only">
-                    {integration?.enabled ? (
-                      integration.ready ? (
-                        <Badge color="green">ready</Badge>
-                      ) : (
-                        <Badge color="amber">needs client id and secret</Badge>
-                      )
-                    ) : (
-                      <Badge color="gray">off</Badge>
-                    )}
-                  </Table.Cell>
-                </Table.Row>
-              );
-            })}
-          </Table.Body>
-        </Table.Root>
-      ) : null}
-      <Pager
-        page={filters.page}
-        hasMore={filters.page * PAGE_SIZE < matching.length}
-        onPage={(page) => filters.set({ page })}
+                  </Flex>
+                ) : (
+                  <Text>{enabled ? "yes" : "no"}</Text>
+                )}
+              </Table.Cell>
+              <Table.Cell className="wide-only">
+                {integration?.enabled ? (
+                  integration.ready ? (
+                    <Badge color="green">ready</Badge>
+                  ) : (
+                    <Badge color="amber">needs client id and secret</Badge>
+                  )
+                ) : (
+                  <Badge color="gray">off</Badge>
+                )}
+              </Table.Cell>
+            </Table.Row>
+          );
+        }}
+        filters={filters}
       />
       <Box mt="5">
         <Section title="Project settings">

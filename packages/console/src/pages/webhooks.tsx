@@ -6,6 +6,7 @@ import { Badge, Box, Button, Callout, Card, Flex, Heading, Text } from "@radix-u
 import { type FormEvent, useState } from "react";
 import { api, listAll, listPage } from "../api";
 import { useFilters, useLoad } from "../hooks";
+import { PagedTable } from "../paged-table";
 import { AdminOnly } from "../session";
 import { Table } from "../table";
 import type { WebhookDeliveryRow, WebhookEndpoint } from "../types";
@@ -18,7 +19,6 @@ import {
   formatTime,
   NativeSelect,
   PageHeader,
-  Pager,
   Section,
   StatusBadge,
   TextInput,
@@ -205,63 +205,57 @@ export function WebhooksPage() {
           options={[{ value: "", label: "Any status" }, "pending", "succeeded", "failed"]}
         />
       </Flex>
-      <ErrorNote error={deliveries.error} />
-      {deliveries.data && deliveries.data.items.length === 0 ? <Empty>No deliveries.</Empty> : null}
-      {deliveries.data && deliveries.data.items.length > 0 ? (
-        <Table.Root variant="surface" size="1" className="responsive-table">
-          <Table.Header>
-            <Table.Row>
-              <Table.ColumnHeaderCell>Event</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Endpoint</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Attempts</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell>Last answer</Table.ColumnHeaderCell>
-              <Table.ColumnHeaderCell className="wide-only">Updated</Table.ColumnHeaderCell>
-              <AdminOnly>
-                <Table.ColumnHeaderCell />
-              </AdminOnly>
-            </Table.Row>
-          </Table.Header>
-          <Table.Body>
-            {deliveries.data.items.map((delivery) => (
-              <Table.Row key={delivery.id} data-delivery-id={delivery.id}>
-                <Table.RowHeaderCell>
-                  <Badge variant="soft">{delivery.event_type}</Badge>
-                  <Text as="div" size="1" color="gray">
-                    {delivery.event_id}
-                  </Text>
-                </Table.RowHeaderCell>
-                <Table.Cell>
-                  <StatusBadge status={delivery.status} />
-                </Table.Cell>
-                <Table.Cell className="wide-only break-all">{urlOf(delivery.endpoint_id)}</Table.Cell>
-                <Table.Cell className="wide-only">{delivery.attempts}</Table.Cell>
-                <Table.Cell>
-                  {delivery.last_status_code ?? "—"}
-                  {delivery.last_latency_ms !== null ? ` · ${delivery.last_latency_ms} ms` : ""}
-                  {delivery.last_error ? (
-                    <Text as="div" size="1" color="red">
-                      {delivery.last_error}
-                    </Text>
-                  ) : null}
-                </Table.Cell>
-                <Table.Cell className="wide-only">{formatTime(delivery.updated_at)}</Table.Cell>
-                <AdminOnly>
-                  <Table.Cell>
-                    <Button size="1" variant="soft" onClick={() => replay(delivery.id)}>
-                      Replay
-                    </Button>
-                  </Table.Cell>
-                </AdminOnly>
-              </Table.Row>
-            ))}
-          </Table.Body>
-        </Table.Root>
-      ) : null}
-      <Pager
-        page={filters.page}
-        hasMore={deliveries.data?.hasMore ?? false}
-        onPage={(page) => filters.set({ page })}
+      <PagedTable
+        list={deliveries}
+        cardsOnPhone
+        empty="No deliveries."
+        columns={
+          <>
+            <Table.ColumnHeaderCell>Event</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Status</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Endpoint</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Attempts</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell>Last answer</Table.ColumnHeaderCell>
+            <Table.ColumnHeaderCell className="wide-only">Updated</Table.ColumnHeaderCell>
+            <AdminOnly>
+              <Table.ColumnHeaderCell />
+            </AdminOnly>
+          </>
+        }
+        row={(delivery) => (
+          <Table.Row key={delivery.id} data-delivery-id={delivery.id}>
+            <Table.RowHeaderCell>
+              <Badge variant="soft">{delivery.event_type}</Badge>
+              <Text as="div" size="1" color="gray">
+                {delivery.event_id}
+              </Text>
+            </Table.RowHeaderCell>
+            <Table.Cell>
+              <StatusBadge status={delivery.status} />
+            </Table.Cell>
+            <Table.Cell className="wide-only break-all">{urlOf(delivery.endpoint_id)}</Table.Cell>
+            <Table.Cell className="wide-only">{delivery.attempts}</Table.Cell>
+            <Table.Cell>
+              {delivery.last_status_code ?? "—"}
+              {delivery.last_latency_ms !== null ? ` · ${delivery.last_latency_ms} ms` : ""}
+              {delivery.last_error ? (
+                <Text as="div" size="1" color="red">
+                  {delivery.last_error}
+                </Text>
+              ) : null}
+            </Table.Cell>
+            <Table.Cell className="wide-only">{formatTime(delivery.updated_at)}</Table.Cell>
+            <AdminOnly>
+              <Table.Cell>
+                <Button size="1" variant="soft" onClick={() => replay(delivery.id)}>
+                  Replay
+                </Button>
+              </Table.Cell>
+            </AdminOnly>
+          </Table.Row>
+        )}
+        filters={filters}
+        size="1"
       />
     </Box>
   );

@@ -16,6 +16,7 @@ import {
   cliConsoleLink,
   consoleLink,
   consoleScreenshot,
+  layoutProblems,
   openInApp,
   PHONE,
   type WatchedPage,
@@ -331,16 +332,31 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
     await consoleScreenshot(phone, "navigation-phone-dark");
     await phone.getByRole("link", { name: "Accounts" }).click();
     await phone.getByRole("heading", { name: "Accounts" }).waitFor();
+    await phone.locator("tbody tr").first().waitFor();
     await consoleScreenshot(phone, "accounts-phone-dark");
+    const overflowing: Record<string, string[]> = {};
+    const accountId = await phone.locator("tbody a").first().getAttribute("href");
+    // Every list page with rows in it (the earlier tests made them), and one account.
     for (const [path, name, heading] of [
+      ["/accounts", "accounts", "Accounts"],
+      [accountId?.replace(/^\/console/, "") ?? "/accounts/missing", "account", null],
+      ["/connect-sessions", "connect-sessions", "Connect sessions"],
       ["/webhooks", "webhooks", "Webhooks"],
       ["/integrations", "integrations", "Integrations"],
+      ["/api-keys", "api-keys", "API keys"],
       ["/audit", "audit", "Audit log"],
+      ["/console-sessions", "console-sessions", "Console sessions"],
     ] as const) {
       await openInApp(phone, path);
-      await phone.getByRole("heading", { level: 1, name: heading }).waitFor();
+      if (heading) await phone.getByRole("heading", { level: 1, name: heading }).waitFor();
+      await phone.locator("main tbody tr").last().waitFor();
       await consoleScreenshot(phone, `${name}-phone-dark`);
+      const found = await layoutProblems(phone);
+      if (found.length > 0) overflowing[name] = found;
     }
+    // Nothing on a phone needs a sideways scroll (what does not fit goes under its row's title),
+    // and no row is hidden.
+    expect(overflowing).toEqual({});
     // The toggle switches to light whatever the system prefers, and keeps the choice (a reload).
     await phone.getByRole("button", { name: "Use light theme" }).click();
     await phone.goto(consoleUrl("/"));

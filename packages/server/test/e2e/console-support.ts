@@ -114,6 +114,44 @@ export async function watchedPage(
 
 export const PHONE = { width: 390, height: 844 };
 
+/**
+ * What is wrong with the page's layout at its width: the document wider than the window (a
+ * sideways scroll), a table wider than its scrolling frame, a cell whose text spills over the
+ * next row, or a table whose frame hides part of its rows; each table named by its column headers.
+ */
+export function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    const root = document.scrollingElement ?? document.documentElement;
+    if (root.scrollWidth > window.innerWidth) {
+      found.push(`the page is ${root.scrollWidth}px wide in a ${window.innerWidth}px window`);
+    }
+    const all = (within: ParentNode, selector: string) =>
+      Array.from(within.querySelectorAll(selector)) as HTMLElement[];
+    for (const frame of all(document, ".table-scroll")) {
+      const name = all(frame, "thead th").map((cell) => cell.textContent?.trim() || "-");
+      if (frame.scrollWidth > frame.clientWidth + 1) {
+        found.push(`the table (${name.join(", ")}) is ${frame.scrollWidth}px wide in ${frame.clientWidth}px`);
+      }
+      const spilling = all(frame, "tbody td, tbody th").filter(
+        (cell) => cell.offsetParent !== null && cell.scrollHeight > cell.clientHeight + 1,
+      );
+      if (spilling.length > 0) {
+        found.push(
+          `the table (${name.join(", ")}) has ${spilling.length} cells whose text spills out of them`,
+        );
+      }
+      const rows = frame.querySelector("tbody")?.getBoundingClientRect();
+      if (rows && frame.getBoundingClientRect().height + 1 < rows.height) {
+        found.push(
+          `the table (${name.join(", ")}) shows ${frame.clientHeight}px of ${rows.height}px of rows`,
+        );
+      }
+    }
+    return found;
+  });
+}
+
 export function consoleScreenshot(page: Page, name: string): Promise<void> {
   return screenshot(page, `console/${name}`);
 }
