@@ -12,12 +12,14 @@ import { expectErrorBody } from "./support/http.js";
 import { adminRequest, connectApiKeyAccount, createSession, submitCredentials } from "./support/hub.js";
 import { skipDialect, TEST_DIALECTS } from "./support/postgres.js";
 import { basicAuth, startTestServer, type TestServer } from "./support/server.js";
+import { startTokenEndpoint, TOKEN_PROVIDER_KEY, type TokenEndpoint } from "./support/token-endpoint.js";
 
 type Row = Record<string, unknown>;
 
 for (const dialect of TEST_DIALECTS) {
   describe.skipIf(skipDialect(dialect))(`account search and history on ${dialect}`, () => {
     let server: TestServer;
+    let tokens: TokenEndpoint;
     let apiKey: string;
     let otherKey: string;
     const probe: DriverProbe = driverProbe();
@@ -45,9 +47,36 @@ for (const dialect of TEST_DIALECTS) {
         .where("id", "=", id)
         .execute();
     };
+    /** Makes an account an OAuth2 one of the token endpoint's provider, its token expired. */
+    const expireRefreshableToken = async (id: string) => {
+      const box = loadSecretBox(server.config, () => {});
+      await server.db.kysely
+        .updateTable("linked_accounts")
+        .set({
+          provider: TOKEN_PROVIDER_KEY,
+          auth_type: "oauth2",
+          credentials_sealed: box.sealJson(
+            { access_token: "old", token_type: "Bearer", refresh_token: "refresh-1" },
+            credentialsContext(id),
+          ),
+          credentials_expires_at: "2000-01-01T00:00:00.000Z",
+        })
+        .where("id", "=", id)
+        .execute();
+    };
+    const refreshed = async (id: string) => {
+      await expireRefreshableToken(id);
+      const answer = await admin("GET", `/accounts/${id}/credentials`);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    };
 
     beforeAll(async () => {
-      server = await startTestServer({ dialect, wrapDriver: probe.wrap });
+      tokens = await startTokenEndpoint();
+      server = await startTestServer({
+        dialect,
+        wrapDriver: probe.wrap,
+        env: { PROVIDERS_DIR: tokens.providersDir, OUTBOUND_ALLOW_PRIVATE_NETWORKS: "true" },
+      });
       apiKey = await server.createApiKey("history");
       otherKey = await server.createApiKey("history-other");
       for (const key of [apiKey, otherKey]) {
@@ -59,6 +88,8 @@ for (const dialect of TEST_DIALECTS) {
         );
         expect(put.status).toBe(200);
       }
+      const oauthClient = { client_id: "history-client", client_secret: "history-secret" };
+      expect((await admin("PUT", `/integrations/${TOKEN_PROVIDER_KEY}`, oauthClient)).status).toBe(200);
       accounts.acme = await connectApiKeyAccount(server, apiKey, {
         origin_owner_id: "org-ACME-1",
         origin_owner_name: "Acme Corp",
@@ -81,6 +112,7 @@ for (const dialect of TEST_DIALECTS) {
     });
     afterAll(async () => {
       await server?.close();
+      await tokens?.close();
     });
 
     describe("GET /accounts?search", () => {
@@ -168,6 +200,61 @@ for (const dialect of TEST_DIALECTS) {
         expect((await history(id, "?page_size=3&page=2")).map((e) => e.type)).toEqual(["created"]);
       });
 
+      it("folds a run of routine refreshes into one event that counts them; any other event ends the run", async () => {
+        const id = await connectApiKeyAccount(server, apiKey, { origin_owner_id: "org-refreshing" });
+        const calls = tokens.calls();
+        await refreshed(id);
+        const [first] = await history(id);
+        await refreshed(id);
+        await refreshed(id);
+        expect(tokens.calls()).toBe(calls + 3);
+        const afterRun = await history(id);
+        expect(afterRun.map((event) => event.type)).toEqual(["refreshed", "created"]);
+        const [run] = afterRun as [Row];
+        expect(run).toMatchObject({
+          id: first?.id,
+          status_before: "active",
+          status_after: "active",
+          details: { refreshes: 3, first_refreshed_at: first?.occurred_at },
+        });
+        expect(Date.parse(String(run.occurred_at))).toBeGreaterThanOrEqual(
+          Date.parse(String(first?.occurred_at)),
+        );
+
+        // The fold is part of the refresh's transaction: when that commit fails, neither stays.
+        let planted: number | undefined;
+        probe.reset();
+        probe.gateCommits((commit) => {
+          if (
+            planted === undefined &&
+            commit.statements.some((statement) => /^update "account_events"/.test(statement.sql))
+          ) {
+            planted = commit.transaction;
+            throw new Error("the commit failed (planted by the test)");
+          }
+        });
+        try {
+          await expireRefreshableToken(id);
+          // A commit that fails for no reason the server knows is an internal error.
+          expect((await admin("GET", `/accounts/${id}/credentials`)).status).toBe(500);
+        } finally {
+          probe.gateCommits(undefined);
+        }
+        expect(planted, "no transaction folded the refresh").toBeDefined();
+        const credentialsUpdate = probe
+          .matching(/^update "linked_accounts" set "credentials_sealed"/)
+          .map((statement) => statement.transaction);
+        expect(credentialsUpdate).toContain(planted);
+        expect((await history(id))[0]).toMatchObject({ details: { refreshes: 3 } });
+
+        expect((await admin("PATCH", `/accounts/${id}`, { label: "Between runs" })).status).toBe(200);
+        await refreshed(id);
+        const [next, updated] = (await history(id)) as [Row, Row];
+        expect([next.type, updated.type]).toEqual(["refreshed", "updated"]);
+        expect(next.details).toMatchObject({ refreshes: 1 });
+        expect(Number(next.id)).toBeGreaterThan(Number(updated.id));
+      });
+
       it("is 404 for another project's account and for an unknown one; deleted with the account", async () => {
         const foreign = await admin("GET", `/accounts/${accounts.foreign}/history`);
         expect(foreign.status).toBe(404);
@@ -215,6 +302,16 @@ for (const dialect of TEST_DIALECTS) {
             const session = { origin_owner_id: "org-ACME-1", account_id: accounts.acme };
             const { token } = await createSession(server, apiKey, session);
             return submitCredentials(server, token, "ashby", { api_key: `key-${++counter}` });
+          },
+        },
+        refreshed: {
+          change: /^update "linked_accounts" set "credentials_sealed"/,
+          run: async () => {
+            const id = await connectApiKeyAccount(server, apiKey, {
+              origin_owner_id: `renewed-${++counter}`,
+            });
+            await expireRefreshableToken(id);
+            return admin("GET", `/accounts/${id}/credentials`);
           },
         },
         refresh_failed: {

@@ -32,6 +32,10 @@ function eventDetail(event: AccountHistoryEvent): string {
   if (event.reason) parts.push([event.reason.code, event.reason.description].filter(Boolean).join(": "));
   const fields = event.details?.fields;
   if (Array.isArray(fields) && fields.length > 0) parts.push(`changed ${fields.join(", ")}`);
+  const refreshes = event.details?.refreshes;
+  if (typeof refreshes === "number" && refreshes > 1) {
+    parts.push(`${refreshes} refreshes since ${formatTime(String(event.details?.first_refreshed_at))}`);
+  }
   return parts.join(" · ") || "—";
 }
 

@@ -44,8 +44,19 @@ export interface AccountEventView {
   details: Record<string, unknown> | null;
 }
 
-/** Call inside the transaction of the change the event describes. */
+/**
+ * Call inside the transaction of the change the event describes.
+ *
+ * A routine refresh (an active account's token renewed) that follows another one is folded into
+ * it: that event's `occurred_at` becomes this refresh's time and its `details` count the
+ * refreshes since the first (`refreshes`, `first_refreshed_at`). An account whose token lasts an
+ * hour would otherwise add thousands of rows a year that say the same; any other event ends
+ * the run, and the next refresh starts a new one.
+ */
 export async function recordAccountHistory(trx: Kysely<Database>, event: NewAccountEvent): Promise<void> {
+  const routineRefresh = isRoutineRefresh(event);
+  if (routineRefresh && (await foldIntoLatestRefresh(trx, event))) return;
+  const details = routineRefresh ? { refreshes: 1, first_refreshed_at: event.occurredAt } : event.details;
   await trx
     .insertInto("account_events")
     .values({
@@ -57,9 +68,67 @@ export async function recordAccountHistory(trx: Kysely<Database>, event: NewAcco
       status_after: event.statusAfter,
       reason_code: event.reason?.code ?? null,
       reason_description: event.reason?.description ?? null,
-      details: event.details ? JSON.stringify(event.details) : null,
+      details: details ? JSON.stringify(details) : null,
     })
     .execute();
+}
+
+function isRoutineRefresh(event: {
+  type: string;
+  statusBefore: string | null;
+  statusAfter: string;
+}): boolean {
+  return event.type === "refreshed" && event.statusBefore === "active" && event.statusAfter === "active";
+}
+
+/** Folds a routine refresh into the account's latest event when that is one too. */
+async function foldIntoLatestRefresh(trx: Kysely<Database>, event: NewAccountEvent): Promise<boolean> {
+  const latest = await trx
+    .selectFrom("account_events")
+    .select(["id", "type", "status_before", "status_after", "occurred_at", "details"])
+    .where("project_id", "=", event.projectId)
+    .where("account_id", "=", event.accountId)
+    .orderBy("id", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  if (
+    !latest ||
+    !isRoutineRefresh({
+      type: latest.type,
+      statusBefore: latest.status_before,
+      statusAfter: latest.status_after,
+    })
+  ) {
+    return false;
+  }
+  const folded = refreshRun(latest.details, latest.occurred_at);
+  await trx
+    .updateTable("account_events")
+    .set({
+      occurred_at: event.occurredAt,
+      details: JSON.stringify({
+        refreshes: folded.refreshes + 1,
+        first_refreshed_at: folded.first_refreshed_at,
+      }),
+    })
+    .where("id", "=", latest.id)
+    .execute();
+  return true;
+}
+
+/** The run a refresh event stands for (a row written before runs were folded counts as one). */
+function refreshRun(
+  details: string | null,
+  occurredAt: string,
+): { refreshes: number; first_refreshed_at: string } {
+  const parsed = details
+    ? (JSON.parse(details) as { refreshes?: unknown; first_refreshed_at?: unknown })
+    : {};
+  return {
+    refreshes: typeof parsed.refreshes === "number" ? parsed.refreshes : 1,
+    first_refreshed_at:
+      typeof parsed.first_refreshed_at === "string" ? parsed.first_refreshed_at : occurredAt,
+  };
 }
 
 /** The account's events, newest first. */

@@ -173,7 +173,8 @@ export const AccountEvent = Type.Object(
         {},
         {
           additionalProperties: true,
-          description: "For `updated`: `fields`, the names of the fields changed (never their values).",
+          description:
+            "For `updated`: `fields`, the names of the fields changed (never their values). For `refreshed` of an active account: `refreshes` and `first_refreshed_at`; refreshes in a row are one event whose `occurred_at` is the latest.",
         },
       ),
     ),

@@ -107,7 +107,28 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
 
     // The provider stops accepting the stored key: verify puts the account in error.
     await api("PATCH", `/accounts/${wanted}`, { credentials: { api_key: "sandbox-key-revoked" } });
+    // A run of token refreshes, as the history folds them (the page shows how many).
+    const project = await hub.db.kysely
+      .selectFrom("linked_accounts")
+      .select("project_id")
+      .where("id", "=", wanted)
+      .executeTakeFirstOrThrow();
+    await hub.db.kysely
+      .insertInto("account_events")
+      .values({
+        project_id: project.project_id,
+        account_id: wanted,
+        type: "refreshed",
+        occurred_at: new Date().toISOString(),
+        status_before: "active",
+        status_after: "active",
+        reason_code: null,
+        reason_description: null,
+        details: JSON.stringify({ refreshes: 4, first_refreshed_at: "2026-11-01T08:00:00.000Z" }),
+      })
+      .execute();
     await page.getByRole("link", { name: "Findable Ltd" }).click();
+    await page.getByRole("cell", { name: /^4 refreshes since / }).waitFor();
     await page.getByRole("button", { name: "Verify" }).click();
     await page.getByText(/Verification: refused/).waitFor();
     await page.getByTestId("status-reasons").getByText("verification_failed").waitFor();
