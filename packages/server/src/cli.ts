@@ -1,12 +1,13 @@
 /**
  * The operator's interface: `connect-hub serve | migrate | keys | sessions | accounts |
- * providers | integrations | projects | webhooks | console | secrets | db ...`.
+ * providers | integrations | projects | webhooks | console | secrets | db backup|copy ...`.
  *
  * Contracts:
  * - Anything a script may capture goes to standard output alone (a new API key, an auth link,
  *   a listing; `--json` on every listing); messages for people go to stderr.
  * - Only `serve` and `migrate` create a database or change its schema. Every other command
- *   refuses a database that is missing or not fully migrated, naming it and saying to run
+ *   (but `db backup`, taken before migrations too) refuses a database that is missing or not
+ *   fully migrated, naming it and saying to run
  *   `connect-hub migrate`: a schema change is the operator's decision, made once, not a side
  *   effect of `keys list` against a database that older servers may still be using.
  * - A failure prints one line (what is wrong, what to do) and exits 1; `--debug` adds the stack.
@@ -125,10 +126,25 @@ function buildProgram(): Command {
       }),
     );
 
-  program
-    .command("db")
-    .description("move data between databases")
-    .command("copy")
+  const db = program.command("db").description("back up a database, or move data between databases");
+  db.command("backup")
+    .description(
+      "write a consistent copy of the SQLite database (DATABASE_URL) to a new file while servers keep running",
+    )
+    .requiredOption("--to <path>", "the new file (mode 0600); an existing file is never overwritten")
+    .action(async (options: { to: string }) => {
+      const { database } = loadConfig();
+      const [{ databaseLocation }, { backupDatabase }] = await Promise.all([
+        import("./db/availability.js"),
+        import("./db/backup.js"),
+      ]);
+      const report = await backupDatabase(database, options.to);
+      process.stderr.write(
+        `backed up ${databaseLocation(database)} to ${report.file} (${formatBytes(report.bytes)}, checked)\n`,
+      );
+    });
+
+  db.command("copy")
     .description("copy every row from an existing database into a new, empty one (e.g. SQLite to PostgreSQL)")
     .requiredOption(
       "--from <url>",
@@ -147,7 +163,7 @@ function buildProgram(): Command {
         import("./db/availability.js"),
         import("./db/copy.js"),
       ]);
-      const from = await openExistingDatabase(fromConfig, "--from");
+      const from = await openExistingDatabase(fromConfig, { setting: "--from" });
       try {
         const to = await explainDatabaseErrors(toConfig, async () => openDatabase(toConfig));
         try {
@@ -173,6 +189,10 @@ function buildProgram(): Command {
     });
 
   return program;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** A database URL given as an option, with errors that name the option. */

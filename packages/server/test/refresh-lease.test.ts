@@ -71,7 +71,7 @@ describe.skipIf(!postgresAvailable)("the refresh lease between two processes", (
 
   /** An OAuth2 account of the provider whose access token has expired. */
   async function expiredAccount(through: ServerProcess): Promise<string> {
-    const server = { url: through.url } as Parameters<typeof adminRequest>[0];
+    const server = through;
     expect(
       (
         await adminRequest(server, apiKey, "PUT", `/integrations/${PROVIDER}`, {

@@ -15,6 +15,7 @@ export class CliError extends Error {
 
 /** Errors whose message is already meant for the operator (by name: the classes load lazily). */
 const EXPECTED_ERRORS = new Set([
+  "BackupError",
   "CliError",
   "ConfigError",
   "CopyError",

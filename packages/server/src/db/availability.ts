@@ -25,17 +25,21 @@ export function databaseLocation(config: DatabaseConfig): string {
 }
 
 /**
- * Opens a database that must already exist and be fully migrated: refuses (closing what it
- * opened) when the SQLite file is missing, the PostgreSQL database does not exist or cannot be
- * reached, or migrations are pending. Creates nothing. `setting` names where the location came
- * from, for the message.
+ * Opens a database that must already exist and (unless `anySchema`) be fully migrated: refuses
+ * (closing what it opened) when the SQLite file is missing, the PostgreSQL database does not
+ * exist or cannot be reached, or migrations are pending. Creates nothing. `setting` names where
+ * the location came from, for the message.
  */
-export async function openExistingDatabase(config: DatabaseConfig, setting = "DATABASE_URL"): Promise<Db> {
+export async function openExistingDatabase(
+  config: DatabaseConfig,
+  { setting = "DATABASE_URL", anySchema = false }: { setting?: string; anySchema?: boolean } = {},
+): Promise<Db> {
   if (config.dialect === "sqlite" && !existsSync(config.file)) {
     const create = setting === "DATABASE_URL" ? " (`connect-hub migrate` creates a new one)" : "";
     throw new DatabaseUnavailableError(`there is no database at ${config.file}: check ${setting}${create}`);
   }
   const db = await explainDatabaseErrors(config, async () => openDatabase(config));
+  if (anySchema) return db;
   try {
     const pending = await explainDatabaseErrors(config, () => pendingMigrations(db));
     if (pending.length > 0) {

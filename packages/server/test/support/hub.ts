@@ -2,7 +2,7 @@
 import { basicAuth, type TestServer } from "./server.js";
 
 export async function adminRequest(
-  server: TestServer,
+  server: Pick<TestServer, "url">,
   apiKey: string,
   method: string,
   path: string,
