@@ -12,7 +12,7 @@ import {
   type TestIdentityProvider,
 } from "../support/identity-provider.js";
 import { freePort, type TestServer } from "../support/server.js";
-import { chromiumAvailable, launchChromium, screenshot } from "./browser.js";
+import { accessibilityViolations, chromiumAvailable, launchChromium, screenshot } from "./browser.js";
 
 let hub: TestServer;
 let idp: TestIdentityProvider;
@@ -192,6 +192,53 @@ describe.skipIf(!chromiumAvailable)("the connect page", () => {
     } finally {
       await dark.close();
     }
+  });
+
+  it("meets WCAG 2.2 AA (axe-core) in every state, light and dark", async () => {
+    // The audit sees what it should: an image without a text alternative.
+    await page.setContent(
+      '<!doctype html><html lang="en"><title>canary</title><main><img src="data:,"></main>',
+    );
+    expect(await accessibilityViolations(page)).toEqual([expect.stringMatching(/^image-alt: img /)]);
+    const found: Record<string, string[]> = {};
+    const audit = async (target: Page, state: string) => {
+      const violations = await accessibilityViolations(target);
+      if (violations.length > 0) found[state] = violations;
+    };
+    for (const colorScheme of ["light", "dark"] as const) {
+      const themed = await browser.newContext({ viewport: { width: 480, height: 800 }, colorScheme });
+      const view = await themed.newPage();
+      try {
+        const session = await createSession(hub, apiKey, { origin_owner_id: `a11y-${colorScheme}` });
+        await view.goto(session.auth_link_url);
+        await view.getByRole("heading", { name: "Connect your account" }).waitFor();
+        await audit(view, `${colorScheme}: the provider list`);
+        await view.getByRole("button", { name: /BambooHR/ }).click();
+        await view.getByRole("heading", { name: "Connect BambooHR" }).waitFor();
+        await audit(view, `${colorScheme}: a credentials form`);
+        await view.getByLabel("Company subdomain").fill("not valid!");
+        await view.getByLabel("API key").fill("a11y-key");
+        await view.getByRole("button", { name: "Connect", exact: true }).click();
+        await view.getByRole("alert").waitFor();
+        await audit(view, `${colorScheme}: a refused form`);
+        await view.getByLabel("Company subdomain").fill("acme");
+        await view.getByRole("button", { name: "Connect", exact: true }).click();
+        await view.getByRole("heading", { name: "BambooHR is connected" }).waitFor();
+        await audit(view, `${colorScheme}: connected`);
+        const expired = await createSession(hub, apiKey, { expires_in: 1 });
+        clockOffsetMs += 1001;
+        try {
+          await view.goto(expired.auth_link_url);
+        } finally {
+          clockOffsetMs -= 1001;
+        }
+        await view.getByRole("heading", { name: "This link has expired" }).waitFor();
+        await audit(view, `${colorScheme}: an expired link`);
+      } finally {
+        await themed.close();
+      }
+    }
+    expect(found).toEqual({});
   });
 
   it("says clearly that an expired link has expired", async () => {

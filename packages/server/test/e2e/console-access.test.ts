@@ -11,7 +11,7 @@ import { adminRequest, connectApiKeyAccount } from "../support/hub.js";
 import { startIdentityProvider, type TestIdentityProvider } from "../support/identity-provider.js";
 import { freePort, startTestServer, type TestServer } from "../support/server.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
-import { chromiumAvailable, launchChromium } from "./browser.js";
+import { accessibilityViolations, chromiumAvailable, launchChromium } from "./browser.js";
 import {
   consoleLink,
   consoleScreenshot,
@@ -106,6 +106,7 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
     await page.getByText("npx connect-hub console link --role admin").waitFor();
     await page.getByRole("link", { name: "Sign in with Test IdP" }).waitFor();
     await consoleScreenshot(page, "sign-in-laptop");
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.setViewportSize(PHONE);
     await consoleScreenshot(page, "sign-in-phone");
     expect(await problems()).toEqual([]);
@@ -154,6 +155,7 @@ describe.skipIf(!chromiumAvailable)("console sign-in and access", () => {
     expect([401, 410]).toContain(answer?.status());
     await again.page.getByText(REFUSED).waitFor();
     await consoleScreenshot(again.page, "sign-in-link-refused");
+    expect(await accessibilityViolations(again.page)).toEqual([]);
     expect(await again.page.evaluate(async () => (await fetch("/console/session")).status)).toBe(401);
 
     const expiring = await consoleLink(hub, { project: PROJECT });

@@ -11,7 +11,7 @@ import { WebhookOutbox } from "../../src/webhooks/outbox.js";
 import { adminRequest, connectApiKeyAccount, createSession } from "../support/hub.js";
 import { basicAuth, freePort, startTestServer, type TestServer } from "../support/server.js";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.js";
-import { chromiumAvailable, launchChromium } from "./browser.js";
+import { accessibilityViolations, chromiumAvailable, launchChromium } from "./browser.js";
 import {
   cliConsoleLink,
   consoleLink,
@@ -355,10 +355,11 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
     await phone.getByRole("heading", { name: "Accounts" }).waitFor();
     await phone.locator("tbody tr").first().waitFor();
     await consoleScreenshot(phone, "accounts-phone-dark");
-    const overflowing: Record<string, string[]> = {};
     const accountId = await phone.locator("tbody a").first().getAttribute("href");
-    // Every list page with rows in it (the earlier tests made them), and one account.
-    for (const [path, name, heading] of [
+    // Every page (the list pages with rows the earlier tests made, and one account), checked
+    // for its layout and for WCAG 2.2 AA (axe-core).
+    const pages = [
+      ["/", "overview", "Overview"],
       ["/accounts", "accounts", "Accounts"],
       [accountId?.replace(/^\/console/, "") ?? "/accounts/missing", "account", null],
       ["/connect-sessions", "connect-sessions", "Connect sessions"],
@@ -367,23 +368,34 @@ describe.skipIf(!chromiumAvailable)("the console, as an admin", () => {
       ["/api-keys", "api-keys", "API keys"],
       ["/audit", "audit", "Audit log"],
       ["/console-sessions", "console-sessions", "Console sessions"],
-    ] as const) {
-      await openInApp(phone, path);
-      if (heading) await phone.getByRole("heading", { level: 1, name: heading }).waitFor();
-      await phone.locator("main tbody tr").last().waitFor();
-      await consoleScreenshot(phone, `${name}-phone-dark`);
-      const found = await layoutProblems(phone);
-      if (found.length > 0) overflowing[name] = found;
-    }
+    ] as const;
+    const checkEveryPage = async (screen: string) => {
+      const problems: Record<string, string[]> = {};
+      for (const [path, name, heading] of pages) {
+        await openInApp(phone, path);
+        if (heading) await phone.getByRole("heading", { level: 1, name: heading }).waitFor();
+        await phone
+          .locator(name === "overview" ? ".chart canvas" : "main tbody tr")
+          .last()
+          .waitFor();
+        if (name !== "overview") await consoleScreenshot(phone, `${name}-${screen}`);
+        const found = [...(await layoutProblems(phone)), ...(await accessibilityViolations(phone))];
+        if (found.length > 0) problems[name] = found;
+      }
+      return problems;
+    };
     // Nothing on a phone needs a sideways scroll (what does not fit goes under its row's title),
-    // and no row is hidden.
-    expect(overflowing).toEqual({});
+    // no row is hidden, and nothing fails WCAG 2.2 AA, in the dark theme here ...
+    expect(await checkEveryPage("phone-dark")).toEqual({});
     // The toggle switches to light whatever the system prefers, and keeps the choice (a reload).
     await phone.getByRole("button", { name: "Use light theme" }).click();
     await phone.goto(consoleUrl("/"));
     await phone.getByRole("button", { name: "Use dark theme" }).waitFor();
     await phone.locator(".chart canvas").first().waitFor();
     await consoleScreenshot(phone, "overview-phone-light");
+    // ... and in the light one on a laptop.
+    await phone.setViewportSize({ width: 1280, height: 800 });
+    expect(await checkEveryPage("laptop-light")).toEqual({});
     expect(await dark.problems()).toEqual([]);
     await dark.context.close();
   });

@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { adminRequest, createSession } from "../support/hub.js";
 import { basicAuth, freePort, startTestServer, type TestServer } from "../support/server.js";
-import { chromiumAvailable, launchChromium, screenshot } from "./browser.js";
+import { accessibilityViolations, chromiumAvailable, launchChromium, screenshot } from "./browser.js";
 
 let hub: TestServer;
 let apiKey: string;
@@ -74,6 +74,7 @@ describe.skipIf(!chromiumAvailable)("the sandbox quick start", () => {
     await page.getByRole("button", { name: "Continue to Sandbox (OAuth2)" }).click();
     await page.getByRole("heading", { name: "Authorize Connect Hub" }).waitFor();
     await screenshot(page, "sandbox-oauth-authorize");
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByRole("link", { name: "Allow" }).click();
     await page.getByRole("heading", { name: "Sandbox (OAuth2) is connected" }).waitFor();
 
