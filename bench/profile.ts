@@ -202,13 +202,26 @@ function startTarget(
   }
 }
 
+interface RunResult {
+  cpuMicrosPerRequest: number;
+  /** With `alsoPolling`: the same server measured again right after, the load generator polling. */
+  polledCpuMicrosPerRequest: number;
+  profile?: CpuProfile;
+  window: { fromUs: number; toUs: number };
+}
+
+/**
+ * One server started, warmed up and measured (its CPU per request, and its CPU profile when
+ * profiled); with `alsoPolling`, measured a second time, warm already, with the load generator
+ * polling instead of sleeping: one start serves both, and starts are most of a short run.
+ */
 async function profiledRun(
   database: BenchDatabase,
   endpoint: PieceProfile["endpoint"],
   options: ProfileOptions,
   target: Target,
-  poll = false,
-): Promise<{ cpuMicrosPerRequest: number; profile?: CpuProfile; window: { fromUs: number; toUs: number } }> {
+  alsoPolling = false,
+): Promise<RunResult> {
   const dir = mkdtempSync(path.join(options.work, "cpu-prof-"));
   const profiler = ["--cpu-prof", `--cpu-prof-dir=${dir}`, "--cpu-prof-interval=250"];
   const server = await startTarget(database, endpoint, options, target, profiler);
@@ -218,26 +231,29 @@ async function profiledRun(
     apiKey: database.apiKey,
     kind: endpoint,
     durationSeconds: 0,
-    poll,
     ...(endpoint === "authenticate" ? { tokensFile: options.tokensFile } : {}),
+  };
+  const measure = (poll: boolean) => {
+    const cpuBefore = server.cpuSeconds();
+    const result = runLoad({ ...spec, poll, amount: options.requests });
+    return ((server.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.total);
   };
   let window: { fromUs: number; toUs: number };
   let cpuMicrosPerRequest: number;
+  let polledCpuMicrosPerRequest = Number.NaN;
   try {
-    runLoad({ ...spec, amount: Math.ceil(options.requests / 2) }); // warm-up: JIT, caches
-    const cpuBefore = server.cpuSeconds();
+    runLoad({ ...spec, poll: false, amount: Math.ceil(options.requests / 2) }); // warm-up: JIT, caches
     const fromUs = monotonicMicros();
-    const result = runLoad({ ...spec, amount: options.requests });
-    const toUs = monotonicMicros();
-    cpuMicrosPerRequest = ((server.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.total);
-    window = { fromUs, toUs };
+    cpuMicrosPerRequest = measure(false);
+    window = { fromUs, toUs: monotonicMicros() };
+    if (alsoPolling) polledCpuMicrosPerRequest = measure(true);
   } finally {
     await server.stop();
   }
   const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
   const profile = file ? (JSON.parse(readFileSync(path.join(dir, file), "utf8")) as CpuProfile) : undefined;
   rmSync(dir, { recursive: true, force: true });
-  return { cpuMicrosPerRequest, window, ...(profile ? { profile } : {}) };
+  return { cpuMicrosPerRequest, polledCpuMicrosPerRequest, window, ...(profile ? { profile } : {}) };
 }
 
 export async function profilePieces(
@@ -248,21 +264,16 @@ export async function profilePieces(
   for (const endpoint of ["create", "authenticate"] as const) {
     // The profiler costs CPU itself: it gives the shares, an unprofiled run the total.
     const profiled = await profiledRun(database, endpoint, options, "hub profiled");
-    const all = options.quick ? profiled : await profiledRun(database, endpoint, options, "hub");
+    const all = await profiledRun(database, endpoint, options, "hub", true);
     const quiet = options.quick
       ? undefined
       : await profiledRun(database, endpoint, options, "hub without log");
-    const baseline = await profiledRun(database, endpoint, options, "baseline");
+    const baseline = await profiledRun(database, endpoint, options, "baseline", true);
     // The reference does authenticate's lookup only; on PostgreSQL there is none.
     const hasReference = endpoint === "authenticate" && database.dialect === "sqlite";
-    const reference = hasReference ? await profiledRun(database, endpoint, options, "reference") : undefined;
-    const polled = async (target: Target) =>
-      (await profiledRun(database, endpoint, options, target, true)).cpuMicrosPerRequest;
-    const polling = {
-      hub: await polled("hub"),
-      baseline: await polled("baseline"),
-      reference: hasReference ? await polled("reference") : Number.NaN,
-    };
+    const reference = hasReference
+      ? await profiledRun(database, endpoint, options, "reference", true)
+      : undefined;
     profiles.push({
       endpoint,
       requests: options.requests,
@@ -273,7 +284,11 @@ export async function profilePieces(
       cpuMicrosPerRequestWithoutLog: quiet?.cpuMicrosPerRequest ?? Number.NaN,
       baselineCpuMicrosPerRequest: baseline.cpuMicrosPerRequest,
       referenceCpuMicrosPerRequest: reference?.cpuMicrosPerRequest ?? Number.NaN,
-      polling,
+      polling: {
+        hub: all.polledCpuMicrosPerRequest,
+        baseline: baseline.polledCpuMicrosPerRequest,
+        reference: reference?.polledCpuMicrosPerRequest ?? Number.NaN,
+      },
     });
   }
   return profiles;

@@ -24,8 +24,11 @@ function newAjv(coerceTypes: boolean | "array"): Ajv {
 }
 
 /**
- * Compiles each distinct schema once: many routes declare equal parameter and query schemas as
- * separate objects, which Ajv (caching by object) would compile again for each.
+ * Compiles each distinct schema once per process: many routes declare equal parameter and
+ * query schemas as separate objects, which Ajv (caching by object) would compile again for
+ * each, and every app built in the process (a test suite builds hundreds) would compile them
+ * all again. A request schema references no shared schema (those describe answers), so its
+ * validator depends on its text and the coercion mode alone.
  */
 function compilerFor(ajv: Ajv) {
   const compiled = new Map<string, ValidateFunction>();
@@ -43,8 +46,13 @@ function compilerFor(ajv: Ajv) {
   };
 }
 
+let compilers: {
+  strict: (schema: AnySchema) => ValidateFunction;
+  coercing: (schema: AnySchema) => ValidateFunction;
+};
+
 export function validatorCompiler(): FastifySchemaCompiler<AnySchema> {
-  const strict = compilerFor(newAjv(false));
-  const coercing = compilerFor(newAjv("array"));
+  compilers ??= { strict: compilerFor(newAjv(false)), coercing: compilerFor(newAjv("array")) };
+  const { strict, coercing } = compilers;
   return ({ schema, httpPart }) => (httpPart === "body" ? strict(schema) : coercing(schema));
 }
