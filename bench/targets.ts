@@ -5,7 +5,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "@connect-hub/server/dist/config.js";
@@ -13,8 +12,11 @@ import { migrateToLatest, openDatabase } from "@connect-hub/server/dist/db/datab
 import { TenancyService } from "@connect-hub/server/dist/tenancy/service.js";
 import SQLite from "better-sqlite3";
 import pg from "pg";
+import { freePort } from "./free-port.js";
 import type { LoadResult, LoadSpec } from "./load-worker.js";
 import { findWrk, runWrk } from "./wrk.js";
+
+export { freePort };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "../..");
@@ -32,17 +34,6 @@ export const HAS_TASKSET = (() => {
 /** CPU 0 for the server, CPU 1 for the load generator (when there are two and taskset exists). */
 function pinned(cpu: number, command: string, args: string[]): [string, string[]] {
   return HAS_TASKSET ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
-    });
-  });
 }
 
 export interface RunningServer {

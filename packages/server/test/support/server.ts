@@ -4,10 +4,10 @@
  * its own database, its own keys.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import { freePort } from "../../../../bench/free-port.js";
 import { buildApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { type Db, migrateToLatest, type OpenDatabaseOptions, openDatabase } from "../../src/db/database.js";
@@ -31,16 +31,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
-    });
-  });
-}
+export { freePort };
 
 export interface TestServerOptions {
   env?: Record<string, string>;
