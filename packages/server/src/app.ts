@@ -254,7 +254,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const integrations = new IntegrationService(db.kysely, catalog, secrets, clock);
   const events = new WebhookOutbox(clock, config.organizationIdType);
   const accounts = new AccountService(db.kysely, catalog, secrets, clock, events);
-  const metrics = registerMetrics(app, db, config.metrics);
+  const metrics = await registerMetrics(app, db, config.metrics);
   const tenancy = new TenancyService(db.kysely, clock, { apiKeyCacheSeconds: config.apiKeyCacheSeconds });
   const audit = new AuditLog(db.kysely, clock, db.writes);
   const connectSessions = new ConnectSessionService(db, clock, {

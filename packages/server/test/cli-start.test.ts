@@ -4,7 +4,7 @@
  * is what keeps a start close to Node's own start time, and the CLI tests clear of their
  * timeout on a busy machine; it is checked by the modules loaded, not by the clock.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, cli } from "./support/process.js";
+import { freePort } from "./support/server.js";
 
 const RECORDER = fileURLToPath(new URL("./support/record-imports.mjs", import.meta.url));
 const run = promisify(execFile);
@@ -42,6 +43,37 @@ async function modulesLoaded(...args: string[]): Promise<string[]> {
     });
 }
 
+/** The same for `serve`, stopped once it answers. */
+async function modulesLoadedByServe(extraEnv: NodeJS.ProcessEnv): Promise<string[]> {
+  const file = path.join(dir, `imports-serve-${Object.keys(extraEnv).join("-") || "plain"}.txt`);
+  writeFileSync(file, "");
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", RECORDER, BIN, "serve"], {
+    env: {
+      ...process.env,
+      ...env,
+      ...extraEnv,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      RECORD_IMPORTS_FILE: file,
+    },
+    stdio: "ignore",
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  while (
+    !(await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    if (child.exitCode !== null) throw new Error("serve exited during start");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill("SIGTERM");
+  await exited;
+  return readFileSync(file, "utf8").split("\n").filter(Boolean);
+}
+
 const packagesOf = (modules: string[]) =>
   new Set(modules.flatMap((m) => /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(m)?.[1] ?? []));
 
@@ -59,6 +91,23 @@ describe("a CLI start", () => {
       expect(packages.has(heavy), heavy).toBe(false);
     }
     expect(loaded).not.toContain("dist/app.js");
+  });
+
+  it("serve loads the Redis client only with REDIS_URL and prom-client only with METRICS_ENABLED", async () => {
+    const loadedPackages = async (extraEnv: NodeJS.ProcessEnv) =>
+      packagesOf(
+        (await modulesLoadedByServe(extraEnv)).map((url) => url.slice(url.lastIndexOf("/node_modules/") + 1)),
+      );
+    const plain = await loadedPackages({});
+    expect(plain.has("fastify")).toBe(true);
+    expect(plain.has("ioredis")).toBe(false);
+    expect(plain.has("prom-client")).toBe(false);
+    const configured = await loadedPackages({
+      REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+      METRICS_ENABLED: "true",
+    });
+    expect(configured.has("ioredis")).toBe(true);
+    expect(configured.has("prom-client")).toBe(true);
   });
 
   it("a database command loads the database layer but not the server, the catalog or the drivers it does not use", async () => {

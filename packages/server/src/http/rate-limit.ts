@@ -9,7 +9,7 @@
  */
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { presentedApiKey } from "./auth.js";
 import { ApiError } from "./errors.js";
 
@@ -20,7 +20,7 @@ export async function registerRateLimit(
   app: FastifyInstance,
   options: { perMinute: number; redisUrl: string | undefined },
 ): Promise<Redis | undefined> {
-  const redis = options.redisUrl ? connectRedis(app, options.redisUrl) : undefined;
+  const redis = options.redisUrl ? await connectRedis(app, options.redisUrl) : undefined;
   await app.register(rateLimit, {
     // Not per route: the plugin would run after each route's own onRequest hooks, i.e. after
     // API key authentication, and requests with bad keys would never be counted. One
@@ -50,8 +50,10 @@ export async function registerRateLimit(
   return redis;
 }
 
-function connectRedis(app: FastifyInstance, url: string): Redis {
-  const redis = new Redis(url, {
+/** Loaded only when REDIS_URL is set: a server without it never loads the Redis client. */
+async function connectRedis(app: FastifyInstance, url: string): Promise<Redis> {
+  const ioredis = await import("ioredis");
+  const redis = new ioredis.Redis(url, {
     // Fail fast while Redis is away (the limiter then lets requests through) instead of
     // queueing commands and holding requests.
     maxRetriesPerRequest: 1,

@@ -6,7 +6,6 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { MetricsConfig } from "../config.js";
 import type { Db } from "../db/database.js";
 import { ApiError } from "../http/errors.js";
@@ -19,8 +18,14 @@ export interface AppMetrics {
 
 export const NO_METRICS: AppMetrics = { sessionCreated: () => {}, proxyCall: () => {} };
 
-export function registerMetrics(app: FastifyInstance, db: Db, config: MetricsConfig): AppMetrics {
+/** prom-client is loaded only when metrics are enabled: a server without them never loads it. */
+export async function registerMetrics(
+  app: FastifyInstance,
+  db: Db,
+  config: MetricsConfig,
+): Promise<AppMetrics> {
   if (!config.enabled) return NO_METRICS;
+  const { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } = await import("prom-client");
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
