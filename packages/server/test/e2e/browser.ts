@@ -46,10 +46,21 @@ const WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 
 /**
  * axe-core's WCAG 2.2 A and AA violations on the page as it is now, one line per element:
- * `rule: selector (what is wrong)`. axe is evaluated through the DevTools protocol, which the
- * page's CSP does not govern (a script tag would be refused, as it should be).
+ * `rule: selector (what is wrong)`, once the page's finite animations have ended. axe is
+ * evaluated through the DevTools protocol, which the page's CSP does not govern (a script tag
+ * would be refused, as it should be).
  */
 export async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Colours are measured as they end up: a fade or transition still running would be measured
+  // half-way (a busy machine makes that likelier). Endless ones (spinners) are not waited for.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((animation) => animation.effect?.getTiming().iterations !== Number.POSITIVE_INFINITY)
+        .map((animation) => animation.finished.catch(() => undefined)),
+    ),
+  );
   await page.evaluate(AXE_SOURCE);
   return page.evaluate(async (tags) => {
     const axe = (window as unknown as { axe: AxeLike }).axe;
