@@ -108,6 +108,11 @@ describe("connect-hub db backup", () => {
     );
     expect(statSync(existing).size).toBe(sizeBefore);
 
+    // An option where the path belongs is refused, not taken for a file name.
+    const optionAsPath = await cli({ ...env }, "db", "backup", "--to", "--help");
+    expect(optionAsPath.code).toBe(1);
+    expect(optionAsPath.stderr).toMatch(/--to needs the path of the new file, not an option \(--help\)/);
+
     const missing = path.join(dataDir, "no-such-folder", "hub.sqlite");
     const noFolder = await cli(env, "db", "backup", "--to", missing);
     expect(noFolder.code).toBe(1);

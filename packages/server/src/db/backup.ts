@@ -32,6 +32,12 @@ export async function backupDatabase(config: DatabaseConfig, target: string): Pr
       "db backup copies a SQLite file; back up PostgreSQL with pg_dump (e.g. `pg_dump --format=custom --file hub.dump DATABASE_URL`)",
     );
   }
+  // `--to --help` would otherwise write a backup named `--help` (commander takes the next word).
+  if (target.startsWith("-")) {
+    throw new BackupError(
+      `--to needs the path of the new file, not an option (${target}); write ./${target} for a file named so`,
+    );
+  }
   const file = path.resolve(target);
   if (!existsSync(path.dirname(file))) {
     throw new BackupError(`the folder ${path.dirname(file)} does not exist: create it first (mode 0700)`);
