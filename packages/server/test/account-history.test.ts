@@ -31,29 +31,16 @@ for (const dialect of TEST_DIALECTS) {
       expect(response.status).toBe(200);
       return response.body as unknown as Row[];
     };
-    /** Makes an account's OAuth2 token expired and impossible to refresh. */
-    const expireToken = async (id: string) => {
+    /**
+     * Makes an account's OAuth2 token expired: impossible to refresh (its provider has no token
+     * endpoint), or, `refreshable`, of the token endpoint's provider, which renews it.
+     */
+    const expireToken = async (id: string, { refreshable = false } = {}) => {
       const box = loadSecretBox(server.config, () => {});
       await server.db.kysely
         .updateTable("linked_accounts")
         .set({
-          auth_type: "oauth2",
-          credentials_sealed: box.sealJson(
-            { access_token: "old", refresh_token: "r" },
-            credentialsContext(id),
-          ),
-          credentials_expires_at: "2000-01-01T00:00:00.000Z",
-        })
-        .where("id", "=", id)
-        .execute();
-    };
-    /** Makes an account an OAuth2 one of the token endpoint's provider, its token expired. */
-    const expireRefreshableToken = async (id: string) => {
-      const box = loadSecretBox(server.config, () => {});
-      await server.db.kysely
-        .updateTable("linked_accounts")
-        .set({
-          provider: TOKEN_PROVIDER_KEY,
+          ...(refreshable ? { provider: TOKEN_PROVIDER_KEY } : {}),
           auth_type: "oauth2",
           credentials_sealed: box.sealJson(
             { access_token: "old", token_type: "Bearer", refresh_token: "refresh-1" },
@@ -64,6 +51,7 @@ for (const dialect of TEST_DIALECTS) {
         .where("id", "=", id)
         .execute();
     };
+    const expireRefreshableToken = (id: string) => expireToken(id, { refreshable: true });
     const refreshed = async (id: string) => {
       await expireRefreshableToken(id);
       const answer = await admin("GET", `/accounts/${id}/credentials`);
