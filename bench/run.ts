@@ -11,12 +11,14 @@
  * measurement sends N requests instead of running for --duration: a smoke run then finishes
  * whatever the machine's load), --poll (the load generator polls instead of sleeping between
  * answers, in every measurement: see LoadSpec.poll; the profile measures both ways anyway),
- * --wrk (the table's measurements sent by wrk, as issue 11's were, instead of autocannon).
+ * --wrk (the table's measurements sent by wrk, as issue 11's were, instead of autocannon),
+ * --idle-poll (idle CPUs poll before halting, the kernel's default, for the run: see idle.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { idleWarning, KERNEL_DEFAULT_HALT_POLL_NS, pollBeforeHalting, readIdleSettings } from "./idle.js";
 import type { LoadGenerator, LoadResult } from "./load-worker.js";
 import { type PieceProfile, printProfile, profilePieces } from "./profile.js";
 import { measureProxy } from "./proxy.js";
@@ -54,6 +56,7 @@ const { values: options } = parseArgs({
     requests: { type: "string" },
     poll: { type: "boolean", default: false },
     wrk: { type: "boolean", default: false },
+    "idle-poll": { type: "boolean", default: false },
   },
 });
 
@@ -235,6 +238,18 @@ async function main(): Promise<void> {
   log(
     `cpus: ${cpus().length}, node ${process.version}, taskset: ${HAS_TASKSET ? "server on CPU 0, load on CPU 1" : "not available"}`,
   );
+  const idleBefore = readIdleSettings();
+  if (options["idle-poll"]) {
+    const restore = pollBeforeHalting(KERNEL_DEFAULT_HALT_POLL_NS);
+    // process.exit after a signal runs exit handlers too, so the machine's setting comes back.
+    process.once("exit", restore);
+    log(
+      `idle: CPUs poll up to ${KERNEL_DEFAULT_HALT_POLL_NS / 1000} µs before halting for this run (--idle-poll)`,
+    );
+  } else {
+    const warning = idleWarning(idleBefore);
+    if (warning) log(warning);
+  }
   const [busy = 0] = loadavg();
   if (busy > 0.5) {
     log(`note: load average ${busy.toFixed(2)}: other processes are busy, so figures will be noisy`);
@@ -293,6 +308,7 @@ async function main(): Promise<void> {
           taskset: HAS_TASKSET,
           loadAverageAtStart: busy,
           loadAverageAtEnd: loadavg()[0],
+          idle: idleBefore,
         },
         settings: {
           quick,
@@ -303,6 +319,7 @@ async function main(): Promise<void> {
           largeSessions,
           profileRequests,
           poll,
+          idlePollNs: options["idle-poll"] ? KERNEL_DEFAULT_HALT_POLL_NS : undefined,
         },
         loadGenerator: poll ? "autocannon, polling" : generator,
         summary,
