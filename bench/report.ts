@@ -128,7 +128,7 @@ function checkTargets(rows: SummaryRow[]): TargetCheck[] {
     if (row) {
       checks.push({
         target: `sqlite ${endpoint} c=50: p99 < 10 ms`,
-        measured: `${row.hub.latencyP99Ms} ms`,
+        measured: `${row.hub.latencyP99Ms.toFixed(1)} ms`,
         met: row.hub.latencyP99Ms < 10,
       });
     }
@@ -158,7 +158,11 @@ function checkTargets(rows: SummaryRow[]): TargetCheck[] {
 const pad = (value: string, width: number) => value.padStart(width);
 const ratioText = (ratio: number) => (Number.isFinite(ratio) ? ratio.toFixed(2) : "<1ms");
 
-export function printReport(summary: { rows: SummaryRow[]; targets: TargetCheck[] }): void {
+/** `notes`: lines printed under the targets when any is missed (what about the machine may explain it). */
+export function printReport(
+  summary: { rows: SummaryRow[]; targets: TargetCheck[] },
+  notes: readonly string[] = [],
+): void {
   const header = [
     "database",
     "endpoint",
@@ -207,5 +211,6 @@ export function printReport(summary: { rows: SummaryRow[]; targets: TargetCheck[
   for (const check of summary.targets) {
     lines.push(`  ${check.met ? "met   " : "MISSED"}  ${check.target}  (measured ${check.measured})`);
   }
+  if (summary.targets.some((check) => !check.met)) lines.push(...notes.map((note) => `  ${note}`));
   process.stdout.write(`${lines.join("\n")}\n`);
 }

@@ -246,10 +246,9 @@ async function main(): Promise<void> {
     log(
       `idle: CPUs poll up to ${KERNEL_DEFAULT_HALT_POLL_NS / 1000} µs before halting for this run (--idle-poll)`,
     );
-  } else {
-    const warning = idleWarning(idleBefore);
-    if (warning) log(warning);
   }
+  const idleNote = options["idle-poll"] ? undefined : idleWarning(idleBefore);
+  if (idleNote) log(idleNote);
   const [busy = 0] = loadavg();
   if (busy > 0.5) {
     log(`note: load average ${busy.toFixed(2)}: other processes are busy, so figures will be noisy`);
@@ -290,7 +289,7 @@ async function main(): Promise<void> {
   }
 
   const summary = summarise(measurements);
-  if (!profileOnly) printReport(summary);
+  if (!profileOnly) printReport(summary, idleNote ? [idleNote] : []);
   if (profiles) printProfile(profiles);
   const out =
     options.out ??
