@@ -158,11 +158,14 @@ function checkTargets(rows: SummaryRow[]): TargetCheck[] {
 const pad = (value: string, width: number) => value.padStart(width);
 const ratioText = (ratio: number) => (Number.isFinite(ratio) ? ratio.toFixed(2) : "<1ms");
 
-/** `notes`: lines printed under the targets when any is missed (what about the machine may explain it). */
-export function printReport(
+/**
+ * The table and the target checks, as printed. `notes`: lines under the targets when any is
+ * missed (what about the machine may explain it).
+ */
+export function reportText(
   summary: { rows: SummaryRow[]; targets: TargetCheck[] },
   notes: readonly string[] = [],
-): void {
+): string {
   const header = [
     "database",
     "endpoint",
@@ -212,5 +215,5 @@ export function printReport(
     lines.push(`  ${check.met ? "met   " : "MISSED"}  ${check.target}  (measured ${check.measured})`);
   }
   if (summary.targets.some((check) => !check.met)) lines.push(...notes.map((note) => `  ${note}`));
-  process.stdout.write(`${lines.join("\n")}\n`);
+  return `${lines.join("\n")}\n`;
 }

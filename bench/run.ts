@@ -22,7 +22,7 @@ import { idleWarning, KERNEL_DEFAULT_HALT_POLL_NS, pollBeforeHalting, readIdleSe
 import type { LoadGenerator, LoadResult } from "./load-worker.js";
 import { type PieceProfile, printProfile, profilePieces } from "./profile.js";
 import { measureProxy } from "./proxy.js";
-import { type Measurement, printReport, summarise } from "./report.js";
+import { type Measurement, reportText, summarise } from "./report.js";
 import {
   type BenchDatabase,
   createPostgresDatabase,
@@ -71,6 +71,7 @@ const largeSessions = Number(options.sessions ?? 1_000_000);
 const SMALL_SESSIONS = 1_000;
 const profileOnly = options["profile-only"] ?? false;
 const poll = options.poll ?? false;
+const idlePoll = options["idle-poll"] ?? false;
 /** Who sends the load of the table's measurements; the profile always uses autocannon (profile.ts). */
 const generator: LoadGenerator = options.wrk ? "wrk" : "autocannon";
 const profileRequests = Number(options["profile-requests"] ?? (quick ? 2000 : 20_000));
@@ -239,7 +240,7 @@ async function main(): Promise<void> {
     `cpus: ${cpus().length}, node ${process.version}, taskset: ${HAS_TASKSET ? "server on CPU 0, load on CPU 1" : "not available"}`,
   );
   const idleBefore = readIdleSettings();
-  if (options["idle-poll"]) {
+  if (idlePoll) {
     const restore = pollBeforeHalting(KERNEL_DEFAULT_HALT_POLL_NS);
     // process.exit after a signal runs exit handlers too, so the machine's setting comes back.
     process.once("exit", restore);
@@ -247,7 +248,7 @@ async function main(): Promise<void> {
       `idle: CPUs poll up to ${KERNEL_DEFAULT_HALT_POLL_NS / 1000} µs before halting for this run (--idle-poll)`,
     );
   }
-  const idleNote = options["idle-poll"] ? undefined : idleWarning(idleBefore);
+  const idleNote = idlePoll ? undefined : idleWarning(idleBefore);
   if (idleNote) log(idleNote);
   const [busy = 0] = loadavg();
   if (busy > 0.5) {
@@ -289,7 +290,7 @@ async function main(): Promise<void> {
   }
 
   const summary = summarise(measurements);
-  if (!profileOnly) printReport(summary, idleNote ? [idleNote] : []);
+  if (!profileOnly) process.stdout.write(reportText(summary, idleNote ? [idleNote] : []));
   if (profiles) printProfile(profiles);
   const out =
     options.out ??
@@ -318,7 +319,7 @@ async function main(): Promise<void> {
           largeSessions,
           profileRequests,
           poll,
-          idlePollNs: options["idle-poll"] ? KERNEL_DEFAULT_HALT_POLL_NS : undefined,
+          idlePollNs: idlePoll ? KERNEL_DEFAULT_HALT_POLL_NS : undefined,
         },
         loadGenerator: poll ? "autocannon, polling" : generator,
         summary,
