@@ -8,7 +8,8 @@ export interface Measurement extends LoadResult {
   /** "1k" or "1M": how many sessions the table held ("-" for the proxy). */
   storedSessions: string;
   connections: number;
-  target: "baseline" | "hub";
+  /** reference: the plain Fastify + better-sqlite3 server (reference-server.ts), authenticate only. */
+  target: "baseline" | "hub" | "reference";
   round: number;
   peakRssMiB: number;
   /** Server CPU time (user + system) per request answered, in microseconds. */
@@ -37,6 +38,12 @@ export interface SummaryRow {
    * saturated core would reach (it hardly moves when other processes share the machine).
    */
   ratio: Figures;
+  /**
+   * The plain Fastify + better-sqlite3 reference, measured in the same run and the same way
+   * against the same baseline (authenticate on SQLite only): the speed issue 11's target for
+   * authenticate was read from, so the hub's ratio has a yardstick from this machine today.
+   */
+  reference?: { figures: Figures; ratio: Figures };
 }
 
 export interface TargetCheck {
@@ -62,6 +69,18 @@ function figures(runs: Measurement[]): Figures {
   };
 }
 
+function ratios(measured: Figures, baseline: Figures): Figures {
+  return {
+    requestsPerSecond: measured.requestsPerSecond / baseline.requestsPerSecond,
+    // autocannon measures latency in whole milliseconds: below 1 ms there is no ratio.
+    latencyP50Ms: baseline.latencyP50Ms >= 1 ? measured.latencyP50Ms / baseline.latencyP50Ms : Number.NaN,
+    latencyP99Ms: baseline.latencyP99Ms >= 1 ? measured.latencyP99Ms / baseline.latencyP99Ms : Number.NaN,
+    peakRssMiB: measured.peakRssMiB / baseline.peakRssMiB,
+    cpuMicrosPerRequest: baseline.cpuMicrosPerRequest / measured.cpuMicrosPerRequest,
+    non2xx: 0,
+  };
+}
+
 export function summarise(measurements: Measurement[]): { rows: SummaryRow[]; targets: TargetCheck[] } {
   const groups = new Map<string, Measurement[]>();
   for (const m of measurements) {
@@ -73,6 +92,8 @@ export function summarise(measurements: Measurement[]): { rows: SummaryRow[]; ta
     const first = runs[0] as Measurement;
     const hub = figures(runs.filter((r) => r.target === "hub"));
     const baseline = figures(runs.filter((r) => r.target === "baseline"));
+    const referenceRuns = runs.filter((r) => r.target === "reference");
+    const reference = referenceRuns.length > 0 ? figures(referenceRuns) : undefined;
     rows.push({
       database: first.database,
       endpoint: first.endpoint,
@@ -80,15 +101,8 @@ export function summarise(measurements: Measurement[]): { rows: SummaryRow[]; ta
       connections: first.connections,
       hub,
       baseline,
-      // autocannon measures latency in whole milliseconds: below 1 ms there is no ratio.
-      ratio: {
-        requestsPerSecond: hub.requestsPerSecond / baseline.requestsPerSecond,
-        latencyP50Ms: baseline.latencyP50Ms >= 1 ? hub.latencyP50Ms / baseline.latencyP50Ms : Number.NaN,
-        latencyP99Ms: baseline.latencyP99Ms >= 1 ? hub.latencyP99Ms / baseline.latencyP99Ms : Number.NaN,
-        peakRssMiB: hub.peakRssMiB / baseline.peakRssMiB,
-        cpuMicrosPerRequest: baseline.cpuMicrosPerRequest / hub.cpuMicrosPerRequest,
-        non2xx: 0,
-      },
+      ratio: ratios(hub, baseline),
+      ...(reference ? { reference: { figures: reference, ratio: ratios(reference, baseline) } } : {}),
     });
   }
   return { rows, targets: checkTargets(rows) };
@@ -116,9 +130,12 @@ function checkTargets(rows: SummaryRow[]): TargetCheck[] {
     for (const connections of connectionCounts) {
       const row = find(database, endpoint, "1k", connections);
       if (!row) continue;
+      const reference = row.reference
+        ? `; plain Fastify in this run ${row.reference.ratio.requestsPerSecond.toFixed(3)}`
+        : "";
       checks.push({
         target: `${database} ${endpoint} c=${connections}: ratio >= ${minimum}`,
-        measured: `${row.ratio.requestsPerSecond.toFixed(3)}; CPU per request ${row.ratio.cpuMicrosPerRequest.toFixed(3)}`,
+        measured: `${row.ratio.requestsPerSecond.toFixed(3)}; CPU per request ${row.ratio.cpuMicrosPerRequest.toFixed(3)}${reference}`,
         met: row.ratio.requestsPerSecond >= minimum,
       });
     }
@@ -205,6 +222,12 @@ export function reportText(
     ];
     lines.push(cells.map((c, i) => pad(c, widths[i] ?? 8)).join(" "));
     if (row.hub.non2xx > 0) lines.push(`  ! ${row.hub.non2xx} responses were not 2xx`);
+    if (row.reference) {
+      const { figures: measured, ratio } = row.reference;
+      lines.push(
+        `  plain Fastify + better-sqlite3, the same lookup and no defaults: ${Math.round(measured.requestsPerSecond)} req/s (ratio ${ratio.requestsPerSecond.toFixed(3)}), p99 ${measured.latencyP99Ms.toFixed(1)} ms, CPU ${measured.cpuMicrosPerRequest.toFixed(0)} µs (ratio ${ratio.cpuMicrosPerRequest.toFixed(3)})`,
+      );
+    }
   }
   lines.push(
     "(latency ratios show <1ms where the baseline answered within 1 ms, autocannon's resolution;",

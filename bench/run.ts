@@ -34,6 +34,7 @@ import {
   seedSessions,
   startBaseline,
   startHub,
+  startReference,
   writeTokenSample,
 } from "./targets.js";
 import { findWrk } from "./wrk.js";
@@ -167,11 +168,20 @@ async function measureDatabase(database: BenchDatabase, endpoints: Endpoint[], l
   for (let round = 0; round < rounds; round++) {
     for (const connections of connectionCounts) {
       for (const endpoint of endpoints) {
-        // Interleaved, alternating who goes first, so drift (heat, page cache) hits both alike.
-        const order: Array<"baseline" | "hub"> = round % 2 === 0 ? ["baseline", "hub"] : ["hub", "baseline"];
+        // The reference does authenticate's lookup on SQLite only (reference-server.ts).
+        const targets: Array<Measurement["target"]> =
+          database.dialect === "sqlite" && endpoint === "authenticate" && label === "1k"
+            ? ["baseline", "hub", "reference"]
+            : ["baseline", "hub"];
+        // Interleaved, alternating who goes first, so drift (heat, page cache) hits all alike.
+        const order = round % 2 === 0 ? targets : targets.toReversed();
         for (const target of order) {
           const server =
-            target === "baseline" ? await startBaseline(sizes[endpoint]) : await startHub(database.url);
+            target === "baseline"
+              ? await startBaseline(sizes[endpoint])
+              : target === "reference"
+                ? await startReference(database.url)
+                : await startHub(database.url);
           const stop = () => server.stop();
           cleanups.add(stop);
           try {

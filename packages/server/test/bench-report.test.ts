@@ -47,4 +47,23 @@ describe("the benchmark's report", () => {
     expect(text).toContain("MISSED  sqlite authenticate c=50: ratio >= 0.24");
     expect(text.trimEnd().split("\n").at(-1)).toBe(`  ${NOTE}`);
   });
+
+  it("shows the plain Fastify reference beside authenticate's target, and never lets it decide one", () => {
+    const summary = summarise([
+      run("baseline", 60_000, 2),
+      run("hub", 12_000, 5),
+      run("reference", 15_000, 3),
+    ]);
+    const [row] = summary.rows;
+    expect(row?.hub.requestsPerSecond).toBe(12_000);
+    expect(row?.reference?.ratio.requestsPerSecond).toBe(0.25);
+    expect(summary.targets).toContainEqual({
+      target: "sqlite authenticate c=50: ratio >= 0.24",
+      measured: "0.200; CPU per request 1.000; plain Fastify in this run 0.250",
+      met: false,
+    });
+    expect(reportText(summary)).toContain(
+      "plain Fastify + better-sqlite3, the same lookup and no defaults: 15000 req/s (ratio 0.250)",
+    );
+  });
 });

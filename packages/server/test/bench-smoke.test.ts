@@ -57,6 +57,7 @@ describe("npm run bench -- --quick", () => {
     const rows = result.summary.rows as Array<{
       endpoint: string;
       hub: { requestsPerSecond: number; non2xx: number; cpuMicrosPerRequest: number };
+      reference?: { figures: { requestsPerSecond: number; non2xx: number } };
     }>;
     expect(rows.map((row) => row.endpoint).sort()).toEqual(["authenticate", "create", "proxy", "proxy-raw"]);
     for (const row of rows) {
@@ -64,6 +65,12 @@ describe("npm run bench -- --quick", () => {
       expect(row.hub.non2xx).toBe(0);
       expect(row.hub.cpuMicrosPerRequest).toBeGreaterThan(0);
     }
+    // The plain Fastify reference measured beside authenticate (only), every answer a success.
+    const reference = rows.find((row) => row.endpoint === "authenticate")?.reference?.figures;
+    expect(reference?.requestsPerSecond).toBeGreaterThan(0);
+    expect(reference?.non2xx).toBe(0);
+    expect(rows.filter((row) => row.reference)).toHaveLength(1);
+    expect(stdout).toContain("plain Fastify in this run");
     const profiles = result.profiles as Array<{
       endpoint: string;
       cpuMicrosPerRequest: number;
