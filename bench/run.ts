@@ -175,13 +175,13 @@ async function measureDatabase(database: BenchDatabase, endpoints: Endpoint[], l
             : ["baseline", "hub"];
         // Interleaved, alternating who goes first, so drift (heat, page cache) hits all alike.
         const order = round % 2 === 0 ? targets : targets.toReversed();
+        const start = {
+          baseline: () => startBaseline(sizes[endpoint]),
+          hub: () => startHub(database.url),
+          reference: () => startReference(database.url),
+        };
         for (const target of order) {
-          const server =
-            target === "baseline"
-              ? await startBaseline(sizes[endpoint])
-              : target === "reference"
-                ? await startReference(database.url)
-                : await startHub(database.url);
+          const server = await start[target]();
           const stop = () => server.stop();
           cleanups.add(stop);
           try {

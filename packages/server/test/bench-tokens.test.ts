@@ -12,13 +12,17 @@ import { benchToken, writeTokenSample } from "../../../bench/targets.js";
 const dir = mkdtempSync(path.join(tmpdir(), "connect-hub-bench-tokens-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The session numbers of the sample's tokens, each checked to be a seeded token's shape. */
 function sample(sessions: number, count: number): number[] {
   const file = writeTokenSample(path.join(dir, `tokens-${sessions}-${count}.txt`), sessions, count);
-  const lines = readFileSync(file, "utf8").trimEnd().split("\n");
-  return lines.map((token) => {
-    expect(token).toBe(benchToken(Number(token.replace("chs_bench_", ""))));
-    return Number(token.replace("chs_bench_", ""));
-  });
+  return readFileSync(file, "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((token) => {
+      const n = Number(/^chs_bench_(\d+)$/.exec(token)?.[1]);
+      expect(token).toBe(benchToken(n));
+      return n;
+    });
 }
 
 describe("the benchmark's token sample", () => {
